@@ -1,0 +1,32 @@
+//! Project tooling, run as `cargo xtask <command>`.
+//!
+//! - `fixtures --check | --bless`: verify or rewrite the protocol snapshots of `acs-identity-core`.
+
+use std::process::ExitCode;
+
+mod fixtures;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  fixtures --check   verify the protocol fixtures (request and response snapshots)
+  fixtures --bless   rewrite the protocol fixtures from the current code";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("fixtures") => fixtures::run(&args[1..]),
+        Some("-h" | "--help") | None => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(anyhow::anyhow!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

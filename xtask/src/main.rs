@@ -1,21 +1,29 @@
 //! Project tooling, run as `cargo xtask <command>`.
 //!
 //! - `fixtures --check | --bless`: verify or rewrite the protocol snapshots of `acs-identity-core`.
+//! - `interop`: the official Python and JS SDKs against our emulator.
+//! - `msrv`: no dependency needs a newer Rust than the workspace's `rust-version`.
 
 use std::process::ExitCode;
 
 mod fixtures;
+mod interop;
+mod msrv;
 
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   fixtures --check   verify the protocol fixtures (request and response snapshots)
-  fixtures --bless   rewrite the protocol fixtures from the current code";
+  fixtures --bless   rewrite the protocol fixtures from the current code
+  interop            run the official Python and JS SDKs against the emulator
+  msrv               check that no dependency needs a newer Rust than our rust-version";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("fixtures") => fixtures::run(&args[1..]),
+        Some("interop") => interop::run(&args[1..]),
+        Some("msrv") => msrv::run(&args[1..]),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

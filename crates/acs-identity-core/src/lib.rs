@@ -1,4 +1,54 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod assignment;
+mod entra;
+mod error;
+mod identities;
+mod operation;
+mod request;
+mod response;
+mod retry;
+mod service_error;
+mod teams_extension;
+mod token_refresh;
+mod tokens;
+mod user_agent;
+mod wire;
+
+pub use assignment::Upserted;
+pub use entra::{
+    DeleteEntraAssignment, EntraAssignment, EntraAssignmentPage, EntraAssignmentSettings,
+    EntraPrincipalType, ExchangeEntraToken, GetEntraAssignment, ListEntraAssignments,
+    UpdateEntraAssignments, UpsertEntraAssignment,
+};
+pub use error::{DecodeError, Error, ErrorKind};
+pub use identities::{
+    CommunicationUserIdentifierAndToken, CreateUser, CreateUserAndToken, CreateUserAndTokenOptions,
+    DeleteUser, GetUser,
+};
+pub use operation::{Authorization, Operation, ServiceConfig, prepare};
+pub use retry::{Outcome, RetryDecision, RetryOptions, RetryPolicy};
+pub use service_error::{CLIENT_REQUEST_ID, CommunicationError, MS_CV, ServiceError};
+pub use teams_extension::{
+    DeleteTeamsExtensionAssignment, ExchangeTeamsExtensionToken, GetTeamsExtensionAssignment,
+    TeamsExtensionAssignment, TeamsExtensionPrincipalType, UpsertTeamsExtensionAssignment,
+};
+pub use token_refresh::{
+    COMMUNICATION_CLIENTS_DEFAULT_SCOPE, COMMUNICATION_CLIENTS_SCOPE_PREFIX, CredentialBuildError,
+    ExchangedTokenCache, IntoAccessToken, InvalidScopesError, OnDemand, Proactive, RefreshPolicy,
+    RefreshSchedule, RefreshTicket, TEAMS_EXTENSION_SCOPE_PREFIX, TokenExchangeTarget,
+    TokenParseError, TokenRefreshError, parse_access_token,
+};
+pub use tokens::{ExchangeTeamsUserToken, IssueToken, RevokeTokens, TokenOptions};
+pub use user_agent::user_agent;

@@ -1,0 +1,435 @@
+//! The retry decision: a pure function of what happened, how often, how long, and the caller's jitter.
+
+use std::time::{Duration, SystemTime};
+
+use http::{HeaderMap, StatusCode};
+
+/// How persistently to retry. The defaults are the Azure SDK guidelines' (3 retries, 0.8 s
+/// initial delay, 60 s maximum delay) plus a 2 minute budget for the whole call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryOptions {
+    /// Retries after the first attempt (`0` disables retrying).
+    pub max_retries: u32,
+    /// The delay before the first retry; it doubles for each further retry.
+    pub initial_delay: Duration,
+    /// The longest single delay, also the cap on a server's `Retry-After`.
+    pub max_delay: Duration,
+    /// No retry is scheduled that would end after this much time since the call began.
+    pub max_total: Duration,
+}
+
+impl Default for RetryOptions {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            initial_delay: Duration::from_millis(800),
+            max_delay: Duration::from_secs(60),
+            max_total: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What the last attempt ended with.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Outcome<'a> {
+    /// The service answered.
+    Response {
+        /// The response status.
+        status: StatusCode,
+        /// The response headers (for `Retry-After` and friends).
+        headers: &'a HeaderMap,
+    },
+    /// The transport failed; `may_have_been_sent` is `false` only if the request surely never left.
+    Transport {
+        /// Whether the request may have reached the service.
+        may_have_been_sent: bool,
+    },
+    /// The attempt timed out (the request may have reached the service).
+    Timeout,
+}
+
+/// What to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryDecision {
+    /// Sign the request again and resend it after this delay.
+    RetryAfter(Duration),
+    /// Return the last outcome to the caller.
+    Stop,
+}
+
+/// The retry policy (see [`RetryPolicy::decide`] for the rules).
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use acs_identity_core::{Outcome, RetryDecision, RetryOptions, RetryPolicy};
+///
+/// let policy = RetryPolicy::new(RetryOptions::default());
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("retry-after", http::HeaderValue::from_static("2"));
+/// let outcome = Outcome::Response { status: http::StatusCode::TOO_MANY_REQUESTS, headers: &headers };
+/// let decision = policy.decide(1, Duration::ZERO, &outcome, false, 0.5, SystemTime::UNIX_EPOCH);
+/// assert_eq!(decision, RetryDecision::RetryAfter(Duration::from_secs(2)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RetryPolicy {
+    options: RetryOptions,
+}
+
+/// `Retry-After` in milliseconds, the Azure way; checked before the standard header.
+const RETRY_AFTER_MS: [&str; 2] = ["retry-after-ms", "x-ms-retry-after-ms"];
+
+impl RetryPolicy {
+    /// A policy with these options.
+    pub fn new(options: RetryOptions) -> Self {
+        Self { options }
+    }
+
+    /// The options of this policy.
+    pub fn options(&self) -> &RetryOptions {
+        &self.options
+    }
+
+    /// Decides whether to retry after attempt number `attempt` (1 for the first) ended with
+    /// `outcome`, `elapsed` after the call began.
+    ///
+    /// Rules:
+    /// - Retryable: statuses 408, 429, 500, 502, 503, 504, transport failures and timeouts.
+    /// - A request that may have been processed (a 500/502/503/504 answer, a timeout, a transport
+    ///   failure after sending) is retried only when `idempotent`. 408 and 429 mean the service
+    ///   refused the request without acting on it, and a request that was never sent had no effect:
+    ///   those are retried whatever the operation.
+    /// - The delay is the server's `retry-after-ms`, `x-ms-retry-after-ms` or `Retry-After`
+    ///   (seconds or HTTP date, against `now`), in that order, capped by `max_delay`; otherwise
+    ///   `initial_delay * 2^(attempt-1)` scaled by `0.8 + 0.4 * jitter` (`jitter` in `0..=1`,
+    ///   drawn by the caller), capped by `max_delay`.
+    /// - At most `max_retries` retries, and none that would end after `max_total`.
+    pub fn decide(
+        &self,
+        attempt: u32,
+        elapsed: Duration,
+        outcome: &Outcome<'_>,
+        idempotent: bool,
+        jitter: f64,
+        now: SystemTime,
+    ) -> RetryDecision {
+        let retryable = match *outcome {
+            Outcome::Response { status, .. } => match status.as_u16() {
+                408 | 429 => true,
+                500 | 502 | 503 | 504 => idempotent,
+                _ => false,
+            },
+            Outcome::Transport { may_have_been_sent } => idempotent || !may_have_been_sent,
+            Outcome::Timeout => idempotent,
+        };
+        if !retryable || attempt.max(1) > self.options.max_retries {
+            return RetryDecision::Stop;
+        }
+        let server_delay = match *outcome {
+            Outcome::Response { headers, .. } => retry_after(headers, now),
+            _ => None,
+        };
+        let delay = server_delay
+            .unwrap_or_else(|| self.backoff(attempt, jitter))
+            .min(self.options.max_delay);
+        match elapsed.checked_add(delay) {
+            Some(end) if end <= self.options.max_total => RetryDecision::RetryAfter(delay),
+            _ => RetryDecision::Stop,
+        }
+    }
+
+    fn backoff(&self, attempt: u32, jitter: f64) -> Duration {
+        let doublings = attempt.max(1) - 1;
+        let base = 2u32
+            .checked_pow(doublings)
+            .and_then(|factor| self.options.initial_delay.checked_mul(factor))
+            .unwrap_or(self.options.max_delay)
+            .min(self.options.max_delay);
+        let jitter = if jitter.is_finite() {
+            jitter.clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
+        Duration::try_from_secs_f64(base.as_secs_f64() * (0.8 + 0.4 * jitter)).unwrap_or(base)
+    }
+}
+
+/// The delay a response asks for, if it asks in a form we understand.
+fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+    };
+    for name in RETRY_AFTER_MS {
+        if let Some(delay) = text(name)
+            .and_then(parse_number)
+            .and_then(|ms| Duration::try_from_secs_f64(ms / 1e3).ok())
+        {
+            return Some(delay);
+        }
+    }
+    let value = text(http::header::RETRY_AFTER.as_str())?;
+    if let Some(seconds) = parse_number(value) {
+        return Duration::try_from_secs_f64(seconds).ok();
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A non-negative, finite, not absurdly large number (fractions allowed).
+fn parse_number(text: &str) -> Option<f64> {
+    let number = text.parse::<f64>().ok()?;
+    (number.is_finite() && (0.0..=1e12).contains(&number)).then_some(number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+    const SECS: fn(u64) -> Duration = Duration::from_secs;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    http::HeaderName::from_static(name),
+                    http::HeaderValue::from_str(value).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn now() -> SystemTime {
+        // Sun, 06 Nov 1994 08:49:37 GMT
+        SystemTime::UNIX_EPOCH + SECS(784_111_777)
+    }
+
+    fn decide_status(status: u16, idempotent: bool) -> RetryDecision {
+        let headers = HeaderMap::new();
+        let outcome = Outcome::Response {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: &headers,
+        };
+        RetryPolicy::default().decide(1, Duration::ZERO, &outcome, idempotent, 0.5, now())
+    }
+
+    #[test]
+    fn which_statuses_are_retried() {
+        let retry = RetryDecision::RetryAfter(MS(800));
+        // (status, retried when idempotent, retried when not idempotent)
+        let table = [
+            (200, false, false),
+            (201, false, false),
+            (204, false, false),
+            (400, false, false),
+            (401, false, false),
+            (403, false, false),
+            (404, false, false),
+            (409, false, false),
+            (408, true, true),
+            (429, true, true),
+            (500, true, false),
+            (501, false, false),
+            (502, true, false),
+            (503, true, false),
+            (504, true, false),
+            (505, false, false),
+        ];
+        for (status, idempotent, not_idempotent) in table {
+            let expect = |retried: bool| if retried { retry } else { RetryDecision::Stop };
+            assert_eq!(
+                decide_status(status, true),
+                expect(idempotent),
+                "{status} idempotent"
+            );
+            assert_eq!(
+                decide_status(status, false),
+                expect(not_idempotent),
+                "{status} not idempotent"
+            );
+        }
+    }
+
+    #[test]
+    fn transport_failures_and_timeouts() {
+        let policy = RetryPolicy::default();
+        let retry = RetryDecision::RetryAfter(MS(800));
+        // (outcome, idempotent, expected)
+        let table = [
+            (
+                Outcome::Transport {
+                    may_have_been_sent: false,
+                },
+                false,
+                retry,
+            ),
+            (
+                Outcome::Transport {
+                    may_have_been_sent: false,
+                },
+                true,
+                retry,
+            ),
+            (
+                Outcome::Transport {
+                    may_have_been_sent: true,
+                },
+                true,
+                retry,
+            ),
+            (
+                Outcome::Transport {
+                    may_have_been_sent: true,
+                },
+                false,
+                RetryDecision::Stop,
+            ),
+            (Outcome::Timeout, true, retry),
+            (Outcome::Timeout, false, RetryDecision::Stop),
+        ];
+        for (outcome, idempotent, expected) in table {
+            assert_eq!(
+                policy.decide(1, Duration::ZERO, &outcome, idempotent, 0.5, now()),
+                expected,
+                "{outcome:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn server_delays_in_all_forms() {
+        // (headers, expected delay)
+        let table: [(&[(&'static str, &str)], Duration); 12] = [
+            (&[("retry-after-ms", "1500")], MS(1500)),
+            (&[("x-ms-retry-after-ms", "250")], MS(250)),
+            (&[("retry-after", "7")], SECS(7)),
+            (&[("retry-after", " 2.5 ")], MS(2500)),
+            (
+                &[("retry-after", "Sun, 06 Nov 1994 08:49:47 GMT")],
+                SECS(10),
+            ),
+            // A date in the past: retry at once.
+            (
+                &[("retry-after", "Sun, 06 Nov 1994 08:49:00 GMT")],
+                Duration::ZERO,
+            ),
+            (&[("retry-after", "0")], Duration::ZERO),
+            // Order of precedence.
+            (
+                &[
+                    ("retry-after", "9"),
+                    ("x-ms-retry-after-ms", "100"),
+                    ("retry-after-ms", "200"),
+                ],
+                MS(200),
+            ),
+            (
+                &[("retry-after", "9"), ("x-ms-retry-after-ms", "100")],
+                MS(100),
+            ),
+            // Capped by max_delay.
+            (&[("retry-after", "3600")], SECS(60)),
+            // Unusable values fall through to the next header, then to the backoff.
+            (&[("retry-after-ms", "soon"), ("retry-after", "3")], SECS(3)),
+            (&[("retry-after", "-1")], MS(800)),
+        ];
+        for (pairs, expected) in table {
+            let headers = headers(pairs);
+            let outcome = Outcome::Response {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                headers: &headers,
+            };
+            let decision =
+                RetryPolicy::default().decide(1, Duration::ZERO, &outcome, true, 0.5, now());
+            assert_eq!(decision, RetryDecision::RetryAfter(expected), "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn exponential_backoff_with_jitter() {
+        let policy = RetryPolicy::new(RetryOptions {
+            max_retries: 10,
+            max_total: SECS(10_000),
+            ..Default::default()
+        });
+        let outcome = Outcome::Transport {
+            may_have_been_sent: false,
+        };
+        // (attempt, jitter, expected)
+        let table = [
+            (1, 0.5, MS(800)),
+            (2, 0.5, MS(1600)),
+            (3, 0.5, MS(3200)),
+            (1, 0.0, MS(640)),
+            (1, 1.0, MS(960)),
+            (1, 7.0, MS(960)),
+            (1, -3.0, MS(640)),
+            (1, f64::NAN, MS(800)),
+            (0, 0.5, MS(800)),
+            // 0.8 s * 2^7 = 102.4 s, capped at 60 s both before and after jitter.
+            (8, 1.0, SECS(60)),
+            (10, 0.0, SECS(48)),
+        ];
+        for (attempt, jitter, expected) in table {
+            let decision = policy.decide(attempt, Duration::ZERO, &outcome, false, jitter, now());
+            assert_eq!(
+                decision,
+                RetryDecision::RetryAfter(expected),
+                "attempt {attempt} jitter {jitter}"
+            );
+        }
+        // Huge attempt numbers do not overflow.
+        let huge = RetryPolicy::new(RetryOptions {
+            max_retries: u32::MAX,
+            max_total: Duration::MAX,
+            ..Default::default()
+        });
+        assert_eq!(
+            huge.decide(u32::MAX, Duration::ZERO, &outcome, false, 0.0, now()),
+            RetryDecision::RetryAfter(SECS(48))
+        );
+    }
+
+    #[test]
+    fn attempts_and_total_time_are_bounded() {
+        let policy = RetryPolicy::default();
+        let outcome = Outcome::Timeout;
+        let decide = |attempt, elapsed| policy.decide(attempt, elapsed, &outcome, true, 0.5, now());
+        assert_eq!(
+            decide(3, Duration::ZERO),
+            RetryDecision::RetryAfter(MS(3200))
+        );
+        assert_eq!(decide(4, Duration::ZERO), RetryDecision::Stop);
+        assert_eq!(decide(1, MS(119_500)), RetryDecision::Stop);
+        assert_eq!(decide(1, MS(119_200)), RetryDecision::RetryAfter(MS(800)));
+        assert_eq!(decide(1, Duration::MAX), RetryDecision::Stop);
+
+        let never = RetryPolicy::new(RetryOptions {
+            max_retries: 0,
+            ..Default::default()
+        });
+        assert_eq!(
+            never.decide(1, Duration::ZERO, &outcome, true, 0.5, now()),
+            RetryDecision::Stop
+        );
+
+        // A server delay beyond the remaining budget stops too.
+        let headers = headers(&[("retry-after", "30")]);
+        let throttled = Outcome::Response {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            headers: &headers,
+        };
+        assert_eq!(
+            policy.decide(1, SECS(100), &throttled, false, 0.5, now()),
+            RetryDecision::Stop
+        );
+        assert_eq!(
+            policy.decide(1, SECS(90), &throttled, false, 0.5, now()),
+            RetryDecision::RetryAfter(SECS(30))
+        );
+    }
+}

@@ -1,0 +1,218 @@
+"""Shared by identity_sync.py and identity_async.py: configuration, check reporting and expectations.
+
+The scripts are run by `cargo xtask interop` with:
+  ACS_CONNECTION_STRING  the emulator's connection string (endpoint=...;accesskey=...)
+  INTEROP_TRANSPORT      "http" or "https"
+  REQUESTS_CA_BUNDLE / SSL_CERT_FILE  the emulator's self-signed certificate (https only)
+Each check prints one line: `ok <name>  <detail>`; the first failure prints `FAIL <name>: <why>` and exits 1.
+"""
+
+import datetime
+import json
+import os
+import re
+import sys
+import traceback
+import urllib.parse
+
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+# The only api-version with customId and GET identity; the SDKs (2023-10-01) do not expose them.
+PREVIEW_API_VERSION = "2025-03-02-preview"
+
+# Exact texts from the service (SERVICE.md, "Errors").
+MSG_EXPIRES = "ExpiresInMinutes value {} is invalid. Value must be within the [60, 1440] interval."
+MSG_EMPTY_SCOPES = "Invalid scopes - Scopes field is required."
+MSG_TEAMS_INVALID = "Provided access token is not valid."
+MSG_TEAMS_APP = "AAD application is not the expected one."
+MSG_TEAMS_USER = "Provided AAD token issued for unexpected user."
+
+# The emulator's admin routes (crates/acs-identity-emulator/README.md), signed like the ACS routes.
+ADMIN_ENTRA_USER_TOKEN = "/_emulator/entra/users/:issueToken"
+ADMIN_FAULT_RULES = "/_emulator/faults/rules"
+# 429 with Retry-After: 1 on the next ACS request.
+RETRY_FAULT = {"fault": "status", "status": 429, "retryAfterSeconds": 1, "next": 1}
+# What an operation on a deleted identity answers: (SDK error type, status, code, message).
+DELETED_IDENTITY = (ResourceNotFoundError, 404, "IdentityNotFound", "Provided identity doesn't exist.")
+
+# A lifetime check allows this much drift between the emulator's clock, ours and the request's duration.
+SLACK = datetime.timedelta(minutes=2)
+
+
+def config():
+    """Returns (connection string, endpoint without trailing slash, access key, transport)."""
+    conn = os.environ.get("ACS_CONNECTION_STRING", "")
+    transport = os.environ.get("INTEROP_TRANSPORT", "")
+    parts = dict(p.split("=", 1) for p in conn.split(";") if "=" in p)
+    parts = {k.strip().lower(): v.strip() for k, v in parts.items()}
+    endpoint = parts.get("endpoint", "").rstrip("/")
+    key = parts.get("accesskey", "")
+    if not endpoint or not key or transport not in ("http", "https"):
+        fail("config", "set ACS_CONNECTION_STRING (endpoint=...;accesskey=...) and INTEROP_TRANSPORT=http|https")
+    if not endpoint.startswith(transport + "://"):
+        fail("config", f"INTEROP_TRANSPORT={transport} but the endpoint is {endpoint}")
+    return conn, endpoint, key, transport
+
+
+def plan(n):
+    print(f"plan {n}", flush=True)
+
+
+def ok(name, detail=""):
+    print(f"ok   {name}" + (f"  ({detail})" if detail else ""), flush=True)
+
+
+def fail(name, why):
+    print(f"FAIL {name}: {why}", flush=True)
+    sys.exit(1)
+
+
+def fail_with(name, error):
+    """Reports an unexpected exception, with the service's answer when there was one."""
+    if isinstance(error, HttpResponseError):
+        why = f"{type(error).__name__} status={error.status_code} {describe_body(error)}"
+    elif isinstance(error, AssertionError):
+        why = str(error)
+    else:
+        why = f"{type(error).__name__}: {error}\n" + "".join(traceback.format_exception(error)[-6:])
+    fail(name, why)
+
+
+def describe_body(error):
+    response = getattr(error, "response", None)
+    try:
+        return "body=" + response.text()[:500]
+    except Exception:  # noqa: BLE001 - only for the report
+        return f"message={error.message!r}"
+
+
+def expect(condition, why):
+    if not condition:
+        raise AssertionError(why)
+
+
+def expect_token(token, minutes, now):
+    """The SDK's AccessToken: a JWT-shaped string and an expiry `minutes` from `now`."""
+    expect(isinstance(token.token, str) and token.token.count(".") == 2, f"token is not a JWT: {token.token[:20]!r}")
+    # azure-communication-identity 1.5.0 hands over the wire string (its model types expiresOn as "str").
+    expires = parse_timestamp(token.expires_on)
+    wanted = now + datetime.timedelta(minutes=minutes)
+    expect(abs(expires - wanted) <= SLACK, f"expires_on {expires.isoformat()}, wanted about {wanted.isoformat()}")
+    return f"expires in {round((expires - now).total_seconds() / 60)} min"
+
+
+TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$")
+
+
+def parse_timestamp(value):
+    """An RFC 3339 timestamp with 0-9 fractional digits (the service sends 7), as an aware datetime."""
+    if isinstance(value, datetime.datetime):
+        expect(value.tzinfo is not None, f"{value!r} has no time zone")
+        return value
+    match = TIMESTAMP.match(value) if isinstance(value, str) else None
+    expect(match is not None, f"not an RFC 3339 timestamp: {value!r}")
+    seconds, fraction, offset = match.groups()
+    micros = (fraction or "").ljust(6, "0")[:6]
+    offset = "+00:00" if offset == "Z" else offset
+    return datetime.datetime.fromisoformat(f"{seconds}.{micros}{offset}")
+
+
+def expect_user_id(user_id):
+    expect(isinstance(user_id, str) and user_id.startswith("8:acs:"), f"not an ACS user id: {user_id!r}")
+
+
+def expect_error(error, exc_type, status, code, message=None, target=None):
+    """The SDK raised its typed error with the service's status, code, message and target."""
+    expect(error is not None, f"no error raised, wanted {exc_type.__name__} {status} {code}")
+    expect(
+        isinstance(error, exc_type),
+        f"raised {type(error).__name__}: {error}, wanted {exc_type.__name__}",
+    )
+    expect(error.status_code == status, f"status {error.status_code}, wanted {status}: {describe_body(error)}")
+    odata = error.error
+    expect(odata is not None, f"the SDK parsed no error body: {describe_body(error)}")
+    expect(odata.code == code, f"code {odata.code!r}, wanted {code!r}")
+    if message is not None:
+        expect(odata.message == message, f"message {odata.message!r}, wanted {message!r}")
+    if target is not None:
+        expect(odata.target == target, f"target {odata.target!r}, wanted {target!r}")
+    return f"{type(error).__name__} {status} {odata.code}: {odata.message}"
+
+
+def path_id(user_id):
+    """An identity id as a path segment, percent-encoded the way the sync SDK sends it."""
+    return urllib.parse.quote(user_id, safe="")
+
+
+def preview_path(path):
+    return f"{path}?api-version={PREVIEW_API_VERSION}"
+
+
+
+
+def expect_detail(body, user_id, custom_id, with_last_issued):
+    """A preview identity object (create response's `identity`, or the unwrapped GET body)."""
+    expect(body.get("id") == user_id, f"id {body.get('id')!r}, wanted {user_id!r}")
+    expect(body.get("customId") == custom_id, f"customId {body.get('customId')!r}, wanted {custom_id!r}")
+    last = body.get("lastTokenIssuedAt")
+    if with_last_issued:
+        parse_timestamp(last)
+    return f"lastTokenIssuedAt={last}"
+
+
+def json_body(response, status):
+    """The JSON body of a raw pipeline response, after checking its status."""
+    text = response.text()
+    expect(response.status_code == status, f"status {response.status_code}, wanted {status}: {text[:500]}")
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise AssertionError(f"not JSON ({error}): {text[:200]!r}") from error
+
+
+class AttemptRecorder(SansIOHTTPPolicy):
+    """A per-retry pipeline policy (it runs after the SDK's signing policy) that records every attempt:
+    status, x-ms-date and signature. Works in sync and async pipelines (azure-core's SansIOHTTPPolicy)."""
+
+    def __init__(self):
+        super().__init__()
+        self.attempts = []
+
+    def on_request(self, request):
+        headers = request.http_request.headers
+        self.attempts.append({"date": headers.get("x-ms-date"), "auth": headers.get("Authorization"), "status": None})
+
+    def on_response(self, request, response):
+        self.attempts[-1]["status"] = response.http_response.status_code
+
+
+def expect_retried(attempts, final_status):
+    """The fault answered the first attempt with 429; the SDK waited and retried; the retry succeeded."""
+    statuses = [a["status"] for a in attempts]
+    expect(len(attempts) == 2, f"{len(attempts)} attempts with statuses {statuses}, wanted [429, {final_status}]")
+    expect(statuses == [429, final_status], f"statuses {statuses}, wanted [429, {final_status}]")
+    re_signed = attempts[0]["auth"] != attempts[1]["auth"]
+    return f"statuses {statuses}, {'re-signed' if re_signed else 'same signature'} on retry"
+
+
+def run_checks(checks):
+    """Runs (name, callable) pairs in order; the callable returns a detail string or raises."""
+    plan(len(checks))
+    for name, body in checks:
+        try:
+            detail = body()
+        except Exception as error:  # noqa: BLE001 - any failure is reported with the check's name
+            fail_with(name, error)
+        ok(name, detail)
+
+
+async def run_checks_async(checks):
+    """run_checks for coroutine functions."""
+    plan(len(checks))
+    for name, body in checks:
+        try:
+            detail = await body()
+        except Exception as error:  # noqa: BLE001 - any failure is reported with the check's name
+            fail_with(name, error)
+        ok(name, detail)

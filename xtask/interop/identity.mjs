@@ -14,7 +14,7 @@ import { createHttpHeaders, createPipelineRequest, isRestError } from "@azure/co
 
 // The only api-version with customId and GET identity; the SDK (2023-10-01) does not expose them.
 const PREVIEW_API_VERSION = "2025-03-02-preview";
-// Exact texts from the service (SERVICE.md, "Errors").
+// The real service's exact error texts.
 const msgExpires = (m) => `ExpiresInMinutes value ${m} is invalid. Value must be within the [60, 1440] interval.`;
 const MSG_EMPTY_SCOPES = "Invalid scopes - Scopes field is required.";
 const MSG_TEAMS_INVALID = "Provided access token is not valid.";
@@ -25,7 +25,7 @@ const ADMIN_ENTRA_USER_TOKEN = "/_emulator/entra/users/:issueToken";
 const ADMIN_FAULT_RULES = "/_emulator/faults/rules";
 // 429 with Retry-After: 1 on the next ACS request.
 const RETRY_FAULT = { fault: "status", status: 429, retryAfterSeconds: 1, next: 1 };
-// What an operation on a deleted identity answers: status, code, message.
+// What an operation on a deleted identity answers (the emulator's choice, with the text of a user report).
 const DELETED_IDENTITY = [404, "IdentityNotFound", "Provided identity doesn't exist."];
 // A lifetime check allows this much drift between the emulator's clock, ours and the request's duration.
 const SLACK_MS = 2 * 60 * 1000;

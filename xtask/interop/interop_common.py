@@ -21,7 +21,7 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 # The only api-version with customId and GET identity; the SDKs (2023-10-01) do not expose them.
 PREVIEW_API_VERSION = "2025-03-02-preview"
 
-# Exact texts from the service (SERVICE.md, "Errors").
+# The real service's exact error texts.
 MSG_EXPIRES = "ExpiresInMinutes value {} is invalid. Value must be within the [60, 1440] interval."
 MSG_EMPTY_SCOPES = "Invalid scopes - Scopes field is required."
 MSG_TEAMS_INVALID = "Provided access token is not valid."
@@ -33,7 +33,7 @@ ADMIN_ENTRA_USER_TOKEN = "/_emulator/entra/users/:issueToken"
 ADMIN_FAULT_RULES = "/_emulator/faults/rules"
 # 429 with Retry-After: 1 on the next ACS request.
 RETRY_FAULT = {"fault": "status", "status": 429, "retryAfterSeconds": 1, "next": 1}
-# What an operation on a deleted identity answers: (SDK error type, status, code, message).
+# What an operation on a deleted identity answers (the emulator's choice, with the text of a user report).
 DELETED_IDENTITY = (ResourceNotFoundError, 404, "IdentityNotFound", "Provided identity doesn't exist.")
 
 # A lifetime check allows this much drift between the emulator's clock, ours and the request's duration.

@@ -1,4 +1,31 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod acs;
+mod admin;
+mod builder;
+mod entra;
+mod faults;
+mod http;
+mod jwt;
+mod operation;
+mod requests;
+mod running;
+mod state;
+mod store;
+mod tls;
+
+pub use acs::token::TokenStatus;
+pub use builder::{Emulator, EmulatorBuilder, StartError};
+pub use entra::{COMMUNICATION_SCOPE, EntraApp, EntraToken, EntraUser};
+pub use faults::{Fault, FaultConfig, FaultRule, Faults, RetryAfter, Trigger};
+pub use operation::Operation;
+pub use requests::{RequestLog, RequestRecord};
+pub use running::{BackgroundEmulator, RunningEmulator};
+pub use store::{DATABASE_FILE, StoreError};
+pub use tls::TlsError;

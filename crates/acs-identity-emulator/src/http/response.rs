@@ -1,0 +1,122 @@
+//! Building responses with the service's headers.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::{HeaderMap, Response, StatusCode};
+use rand::RngCore as _;
+use serde::Serialize;
+
+use super::body::ResponseBody;
+use crate::acs::AcsError;
+
+pub(crate) type HttpResponse = Response<ResponseBody>;
+
+const JSON_UTF8: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=2592000");
+pub(crate) const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
+
+/// `api-supported-versions`: every version the emulator serves, comma and space separated.
+static SUPPORTED_VERSIONS: LazyLock<HeaderValue> = LazyLock::new(|| {
+    let list = acs_identity_types::ApiVersion::ALL
+        .iter()
+        .map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    HeaderValue::from_str(&list).unwrap_or(HeaderValue::from_static(""))
+});
+
+/// A success with a JSON body: `application/json; charset=utf-8` and a `Content-Length`.
+pub(crate) fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => with_type(status, JSON_UTF8, ResponseBody::sized(bytes)),
+        Err(_) => error(&AcsError::internal()),
+    }
+}
+
+/// A `204 No Content`: no body, no `Content-Type`, no `Content-Length`.
+pub(crate) fn no_content() -> HttpResponse {
+    let mut response = Response::new(ResponseBody::empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}
+
+/// An ACS error: `application/json` without charset, sent chunked like the service's.
+pub(crate) fn error(error: &AcsError) -> HttpResponse {
+    let mut response = with_type(error.status, JSON, ResponseBody::chunked(error.to_json()));
+    if let Some((name, value)) = error.retry_after()
+        && let Ok(value) = HeaderValue::from_str(value)
+    {
+        response.headers_mut().insert(*name, value);
+    }
+    response
+}
+
+/// A body of some other type (OAuth errors, OpenID documents), sized.
+pub(crate) fn with_type(
+    status: StatusCode,
+    content_type: HeaderValue,
+    body: ResponseBody,
+) -> HttpResponse {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, content_type);
+    response
+}
+
+/// Adds the headers the service puts on every response. `Date` comes from hyper.
+pub(crate) fn finish(response: &mut HttpResponse, request_headers: &HeaderMap, elapsed: Duration) {
+    let headers = response.headers_mut();
+    headers.insert("ms-cv", ms_cv());
+    headers.insert("strict-transport-security", HSTS);
+    if let Ok(value) = HeaderValue::from_str(&format!("{}ms", elapsed.as_millis())) {
+        headers.insert("x-processing-time", value);
+    }
+    headers.insert("api-supported-versions", SUPPORTED_VERSIONS.clone());
+    if let Some(id) = request_headers.get(CLIENT_REQUEST_ID) {
+        headers.insert(CLIENT_REQUEST_ID, id.clone());
+    }
+}
+
+/// `MS-CV`: 16 random bytes as 22 base64 characters, then `.0`.
+fn ms_cv() -> HeaderValue {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    let mut value = STANDARD_NO_PAD.encode(bytes);
+    value.push_str(".0");
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("AAAAAAAAAAAAAAAAAAAAAA.0"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ms_cv_has_the_service_shape() {
+        let value = ms_cv();
+        let value = value.to_str().unwrap();
+        assert_eq!(value.len(), 24);
+        assert!(value.ends_with(".0"));
+    }
+
+    #[test]
+    fn no_content_has_no_type() {
+        let response = no_content();
+        assert_eq!(response.status(), 204);
+        assert!(response.headers().get(CONTENT_TYPE).is_none());
+    }
+
+    #[test]
+    fn errors_are_plain_json() {
+        let response = error(&AcsError::identity_not_found());
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(
+            response.body().bytes(),
+            br#"{"error":{"code":"IdentityNotFound","message":"Provided identity doesn't exist."}}"#
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! One request: read the body, route, count, inject faults, answer, log.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use http::header::AUTHORIZATION;
+use http::request::Parts;
+use http::{HeaderMap, Request};
+use http_body_util::{BodyExt as _, Limited};
+use hyper::body::Incoming;
+use sha2::{Digest as _, Sha256};
+
+use super::response::{self, CLIENT_REQUEST_ID, HttpResponse};
+use crate::acs::{self, AcsError, Params, Unrouted};
+use crate::entra::{self, EntraRoute};
+use crate::faults::Outcome;
+use crate::state::State;
+use crate::{Operation, RequestRecord, admin};
+
+/// The largest request body accepted.
+const MAX_BODY: usize = 1024 * 1024;
+
+/// Returned to hyper to close the connection without a response (an injected fault, or a broken body).
+#[derive(Debug)]
+pub(crate) struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+enum Area {
+    Admin,
+    Entra(EntraRoute),
+    Acs(Result<(Operation, Params), Unrouted>),
+}
+
+pub(crate) async fn handle(
+    state: Arc<State>,
+    request: Request<Incoming>,
+) -> Result<HttpResponse, DropConnection> {
+    let started = Instant::now();
+    let now = SystemTime::now();
+    let (parts, incoming) = request.into_parts();
+    let body = match Limited::new(incoming, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            let mut response = response::error(&AcsError::body_too_large());
+            response::finish(&mut response, &parts.headers, started.elapsed());
+            return Ok(response);
+        }
+        Err(_) => return Err(DropConnection),
+    };
+
+    let path = parts.uri.path();
+    let area = if path == "/_emulator" || path.starts_with("/_emulator/") {
+        Area::Admin
+    } else if let Some(route) = entra::entra_route(path) {
+        Area::Entra(route)
+    } else {
+        Area::Acs(acs::route(&parts.method, path))
+    };
+    let operation = match &area {
+        Area::Admin | Area::Entra(EntraRoute::OpenIdConfiguration { .. }) => None,
+        Area::Entra(EntraRoute::Token { .. }) => Some(Operation::EntraTokenRequest),
+        Area::Acs(Ok((operation, _))) => Some(*operation),
+        Area::Acs(Err(_)) => Some(Operation::Unmatched),
+    };
+
+    let decision = match operation {
+        Some(operation) => {
+            state.requests.count_request(operation);
+            state.faults.decide(operation)
+        }
+        None => Default::default(),
+    };
+    if !decision.latency.is_zero() {
+        tokio::time::sleep(decision.latency).await;
+    }
+    let faulted = decision.outcome.is_some();
+    let mut response = match decision.outcome {
+        Some(Outcome::Drop) => {
+            if let Some(operation) = operation.filter(|_| state.requests.keeps_records()) {
+                state
+                    .requests
+                    .record(record(operation, &parts, None, true, now));
+            }
+            return Err(DropConnection);
+        }
+        Some(Outcome::Respond(status, retry_after)) => response::error(
+            &AcsError::injected(status).with_retry_after(retry_after.map(|r| r.header())),
+        ),
+        None => match area {
+            Area::Admin => admin::serve(&state, &parts, &body, now).await,
+            Area::Entra(route) => entra::serve(&state, &route, &parts.method, &body, now),
+            Area::Acs(routed) => acs::serve(&state, &parts, routed, &body, now).await,
+        },
+    };
+    response::finish(&mut response, &parts.headers, started.elapsed());
+    if let Some(operation) = operation.filter(|_| state.requests.keeps_records()) {
+        state.requests.record(record(
+            operation,
+            &parts,
+            Some(response.status().as_u16()),
+            faulted,
+            now,
+        ));
+    }
+    tracing::debug!(method = %parts.method, path = parts.uri.path(), status = response.status().as_u16(), "request");
+    Ok(response)
+}
+
+fn record(
+    operation: Operation,
+    parts: &Parts,
+    status: Option<u16>,
+    faulted: bool,
+    now: SystemTime,
+) -> RequestRecord {
+    let header = |headers: &HeaderMap, name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    RequestRecord {
+        operation,
+        method: parts.method.to_string(),
+        target: parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned()),
+        x_ms_date: header(&parts.headers, "x-ms-date"),
+        authorization_fingerprint: parts.headers.get(AUTHORIZATION).map(|value| {
+            let digest = Sha256::digest(value.as_bytes());
+            digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+        }),
+        client_request_id: header(&parts.headers, CLIENT_REQUEST_ID),
+        status,
+        faulted,
+        received_at: now,
+    }
+}

@@ -1,4 +1,46 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+#[cfg(feature = "azure_core")]
+mod azure_core_credential;
+mod client;
+mod communication_token_credential;
+mod credential;
+mod logging;
+mod operations;
+mod options;
+mod pipeline;
+mod transport;
+
+#[cfg(feature = "azure_core")]
+pub use azure_core_credential::AzureCoreCredential;
+pub use client::CommunicationIdentityClient;
+pub use communication_token_credential::{
+    CommunicationTokenCredential, CommunicationTokenCredentialBuilder, CredentialBuildError,
+    EntraCommunicationTokenCredentialOptions, IntoAccessToken, TokenParseError, TokenRefreshError,
+    parse_access_token,
+};
+pub use credential::{BoxFuture, TokenContext, TokenSource};
+pub use options::{ClientOptions, CreateUserOptions};
+
+pub use acs_auth::{
+    AccessKey, AccessKeyError, COMMUNICATION_SCOPE, ClientSecretCredential, ConnectionString,
+    ConnectionStringError, Endpoint, EndpointError, EntraToken, InvalidAuthorityError,
+    WorkloadIdentityCredential,
+};
+pub use acs_identity_core::{
+    CommunicationError, CommunicationUserIdentifierAndToken, CreateUserAndTokenOptions,
+    DecodeError, EntraAssignment, EntraAssignmentPage, EntraAssignmentSettings, EntraPrincipalType,
+    Error, ErrorKind, ExchangeTeamsUserToken, RetryOptions, ServiceError, TeamsExtensionAssignment,
+    TeamsExtensionPrincipalType, TokenOptions, UpsertTeamsExtensionAssignment, Upserted,
+};
+pub use acs_identity_types::{
+    AccessToken, ApiVersion, CommunicationIdentifier, CommunicationUserDetail,
+    CommunicationUserIdentifier, CustomId, CustomIdError, TokenLifetime, TokenLifetimeError,
+    TokenScope,
+};

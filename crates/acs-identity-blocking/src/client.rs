@@ -1,0 +1,198 @@
+//! The client: how it is built and what it holds.
+
+use std::fmt;
+use std::sync::Arc;
+
+use acs_auth::{AccessKey, ConnectionString, ConnectionStringError, Endpoint};
+use acs_identity_core::{RetryPolicy, ServiceConfig};
+use acs_identity_types::ApiVersion;
+use http::HeaderValue;
+
+use crate::ClientOptions;
+use crate::credential::{TokenCache, TokenContext, TokenSource};
+use crate::transport::Transport;
+
+/// The client of the ACS Identity service: creates users, issues, exchanges and revokes their tokens, and
+/// manages Teams extension and Entra ID assignments.
+///
+/// Cheap to clone (the connection pool and token cache are shared) and `Send + Sync`.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let emulator = acs_identity_emulator::Emulator::builder().start_in_background()?;
+/// # let connection_string = emulator.connection_string();
+/// use acs_identity_blocking::{CommunicationIdentityClient, TokenScope};
+///
+/// let client = CommunicationIdentityClient::from_connection_string(&connection_string)?;
+/// let user = client.create_user()?;
+/// let token = client.get_token(&user, &[TokenScope::Chat], Default::default())?;
+/// assert!(!token.token().is_empty());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct CommunicationIdentityClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// Everything a call needs, shared by the clones of a client.
+pub(crate) struct Inner {
+    pub(crate) service: ServiceConfig,
+    pub(crate) credential: Credential,
+    pub(crate) transport: Transport,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) options: ClientOptions,
+    /// Why the options are unusable (an invalid application id); every call fails with it, before any I/O.
+    pub(crate) invalid_options: Option<String>,
+}
+
+/// How requests are authorized.
+pub(crate) enum Credential {
+    /// HMAC-SHA256 with the resource's access key, signed again on every attempt.
+    AccessKey(AccessKey),
+    /// An Entra ID bearer token, cached.
+    Entra(TokenCache),
+}
+
+impl CommunicationIdentityClient {
+    /// A client for the resource of a connection string (`endpoint=https://...;accesskey=...`), with the
+    /// default [`ClientOptions`]. The error never contains the access key.
+    pub fn from_connection_string(connection_string: &str) -> Result<Self, ConnectionStringError> {
+        let connection_string = ConnectionString::parse(connection_string)?;
+        Ok(Self::new(connection_string, ClientOptions::default()))
+    }
+
+    /// A client for the resource of a parsed connection string.
+    pub fn new(connection_string: ConnectionString, options: ClientOptions) -> Self {
+        let endpoint = connection_string.endpoint().clone();
+        let key = connection_string.access_key().clone();
+        Self::with_access_key(endpoint, key, options)
+    }
+
+    /// A client that signs its requests with the resource's access key (HMAC-SHA256).
+    pub fn with_access_key(
+        endpoint: Endpoint,
+        access_key: AccessKey,
+        options: ClientOptions,
+    ) -> Self {
+        let transport = Transport::new(options.attempt_timeout);
+        Self::build(
+            endpoint,
+            Credential::AccessKey(access_key),
+            transport,
+            options,
+        )
+    }
+
+    /// A client that authorizes its requests with Entra ID tokens from `source`: a closure, a fixed
+    /// [`EntraToken`](crate::EntraToken), a [`ClientSecretCredential`](crate::ClientSecretCredential), a
+    /// [`WorkloadIdentityCredential`](crate::WorkloadIdentityCredential), or your own [`TokenSource`]. The
+    /// identity needs a role such as *Communication Identity Contributor* on the resource.
+    ///
+    /// ```
+    /// use acs_identity_blocking::{ClientOptions, ClientSecretCredential, CommunicationIdentityClient, Endpoint};
+    ///
+    /// let endpoint = Endpoint::parse("https://contoso.communication.azure.com")?;
+    /// let credential = ClientSecretCredential::new("tenant-id", "client-id", "client-secret");
+    /// let client = CommunicationIdentityClient::with_token_source(endpoint, credential, ClientOptions::default());
+    /// # let _ = client;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_token_source(
+        endpoint: Endpoint,
+        source: impl TokenSource,
+        options: ClientOptions,
+    ) -> Self {
+        let transport = Transport::new(options.attempt_timeout);
+        let context = TokenContext::new(transport.clone(), options.attempt_timeout);
+        let credential = Credential::Entra(TokenCache::new(Arc::new(source), context));
+        Self::build(endpoint, credential, transport, options)
+    }
+
+    fn build(
+        endpoint: Endpoint,
+        credential: Credential,
+        transport: Transport,
+        options: ClientOptions,
+    ) -> Self {
+        let application_id = options.application_id.as_deref();
+        let (user_agent, invalid_options) = match user_agent(application_id) {
+            Ok(value) => (value, None),
+            // Keep a usable client value; every call reports the problem.
+            Err(error) => (
+                user_agent(None).unwrap_or(HeaderValue::from_static(SDK_NAME)),
+                Some(error.to_string()),
+            ),
+        };
+        let inner = Inner {
+            service: ServiceConfig::new(endpoint, options.api_version, user_agent),
+            credential,
+            transport,
+            retry: RetryPolicy::new(options.retry),
+            options,
+            invalid_options,
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The resource endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.service.endpoint
+    }
+
+    /// The api-version of every request.
+    pub fn api_version(&self) -> ApiVersion {
+        self.inner.service.api_version
+    }
+}
+
+/// The SDK name, used alone as a last-resort `User-Agent`.
+const SDK_NAME: &str = "azsdk-rust-communication-identity";
+
+fn user_agent(application_id: Option<&str>) -> Result<HeaderValue, acs_identity_core::Error> {
+    acs_identity_core::user_agent(
+        application_id,
+        env!("CARGO_PKG_VERSION"),
+        env!("ACS_IDENTITY_RUSTC_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+    )
+}
+
+impl fmt::Debug for CommunicationIdentityClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let credential = match self.inner.credential {
+            Credential::AccessKey(_) => "access key",
+            Credential::Entra(_) => "Entra ID",
+        };
+        f.debug_struct("CommunicationIdentityClient")
+            .field("endpoint", &self.inner.service.endpoint)
+            .field("api_version", &self.inner.service.api_version)
+            .field("credential", &credential)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_can_cross_threads_and_hides_its_key() {
+        fn assert_shareable<T: Send + Sync + Clone + 'static>() {}
+        assert_shareable::<CommunicationIdentityClient>();
+
+        let connection_string =
+            "endpoint=https://contoso.communication.azure.com/;accesskey=c2VjcmV0";
+        let client =
+            CommunicationIdentityClient::from_connection_string(connection_string).unwrap();
+        let debug = format!("{client:?}");
+        assert!(
+            debug.contains("contoso") && debug.contains("access key"),
+            "{debug}"
+        );
+        assert!(!debug.contains("c2VjcmV0"), "{debug}");
+    }
+}

@@ -1,0 +1,253 @@
+//! `CommunicationTokenCredential`: the ACS access token of a chat or calling client, refreshed on the client side.
+
+mod driver;
+mod entra;
+
+use std::fmt;
+use std::sync::Arc;
+
+use acs_identity_core::{Error, RefreshPolicy};
+use acs_identity_types::AccessToken;
+use time::OffsetDateTime;
+
+use self::driver::{Clock, FnRefresher, Refresh, Shared};
+
+pub use self::entra::EntraCommunicationTokenCredentialOptions;
+pub use acs_identity_core::{
+    CredentialBuildError, IntoAccessToken, TokenParseError, TokenRefreshError, parse_access_token,
+};
+
+/// The ACS access token of a communication user, for the chat and calling REST APIs: a fixed token, or one
+/// refreshed by your refresher (or exchanged from an Entra ID token) before it expires. No async runtime.
+///
+/// [`get_token`](Self::get_token) returns the cached token, refreshing first when needed. The rules:
+/// - **On demand.** A token within 2 minutes of its expiry (or past it) is refreshed before it is returned.
+///   Concurrent callers share one refresh (single flight): the refresher is called once and every waiting
+///   caller gets its result, token or error.
+/// - **Proactively** (with [`refresh_proactively`](CommunicationTokenCredentialBuilder::refresh_proactively)):
+///   one background thread per credential (not one per refresh) refreshes 10 minutes before the expiry,
+///   and at once when there is no token.
+/// - A token returned **already inside** one of these windows is refreshed again after half its remaining
+///   lifetime (at least 5 seconds), never in a loop; an **already expired** one is an error.
+/// - **Failures** are retried after 2 s, doubling up to 2 minutes, with jitter; the official SDKs stop
+///   proactive refreshing after one failure, this one keeps trying. While the previous token is valid,
+///   callers keep getting it and retry only when the backoff allows; once it has expired, every call refreshes.
+/// - A **fixed token** is returned until it expires; then `get_token` fails
+///   ([`TokenRefreshError::StaticTokenExpired`]).
+/// - **Closing**: [`close`](Self::close), or dropping the last clone, wakes the background thread at once
+///   and it ends; every later `get_token` fails with [`TokenRefreshError::Closed`]. A blocking refresh in
+///   flight cannot be interrupted: it finishes first, its token is discarded, and its callers get
+///   [`TokenRefreshError::Closed`]. Neither closing nor dropping ever blocks.
+///
+/// Errors are [`Error`]s of kind [`ErrorKind::Credential`](crate::ErrorKind::Credential) whose
+/// [`source`](std::error::Error::source) is a [`TokenRefreshError`] (and, for a refresher failure, its
+/// source is the refresher's error). Neither errors, `Debug` nor logs contain a token.
+///
+/// Cheap to clone: clones share the token, the single flight and the background thread. Times are read from
+/// the system clock unless a [`clock`](CommunicationTokenCredentialBuilder::clock) is given.
+///
+/// ```
+/// # let emulator = acs_identity_emulator::Emulator::builder().start_in_background()?;
+/// # let connection_string = emulator.connection_string();
+/// use acs_identity_blocking::{CommunicationIdentityClient, CommunicationTokenCredential, TokenScope};
+///
+/// // Your app would ask its own server; here the identity client issues the token.
+/// let client = CommunicationIdentityClient::from_connection_string(&connection_string)?;
+/// let user = client.create_user()?;
+/// let credential = CommunicationTokenCredential::with_refresher(move || {
+///     client.get_token(&user, &[TokenScope::Chat], Default::default())
+/// })
+/// .refresh_proactively(true)
+/// .build()?;
+///
+/// let token = credential.get_token()?;
+/// assert!(!token.token().is_empty());
+/// credential.close();
+/// assert!(credential.get_token().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct CommunicationTokenCredential {
+    handle: Arc<Handle>,
+}
+
+/// Held only by the user's clones: dropping the last one closes the credential, while the background thread
+/// holds the shared state alone.
+struct Handle(Arc<Shared>);
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+impl CommunicationTokenCredential {
+    /// A credential holding a fixed token: a JWT (its expiry is read from `exp`) or an
+    /// [`AccessToken`] with an explicit expiry. It is never refreshed.
+    ///
+    /// ```
+    /// use acs_identity_blocking::{AccessToken, CommunicationTokenCredential, TokenParseError};
+    /// use time::{Duration, OffsetDateTime};
+    ///
+    /// let opaque = AccessToken::new("opaque-token", OffsetDateTime::now_utc() + Duration::hours(1));
+    /// let credential = CommunicationTokenCredential::new(opaque)?;
+    /// assert_eq!(credential.get_token().unwrap().token(), "opaque-token");
+    /// assert!(matches!(CommunicationTokenCredential::new(" "), Err(TokenParseError::Blank)));
+    /// # Ok::<(), TokenParseError>(())
+    /// ```
+    pub fn new(token: impl IntoAccessToken) -> Result<Self, TokenParseError> {
+        let token = token.into_access_token()?;
+        Ok(Self::from_shared(Arc::new(Shared::fixed(
+            token,
+            system_clock(),
+        ))))
+    }
+
+    /// A credential whose tokens come from `refresher`, a closure returning a JWT (`String`, `&str`) or an
+    /// [`AccessToken`], or an error of any type convertible to `Box<dyn Error + Send + Sync>`. It is called
+    /// on the thread of the caller that needs the token, or on the background thread.
+    /// Finish with [`build`](CommunicationTokenCredentialBuilder::build).
+    pub fn with_refresher<F, T, E>(refresher: F) -> CommunicationTokenCredentialBuilder
+    where
+        F: Fn() -> Result<T, E> + Send + Sync + 'static,
+        T: IntoAccessToken,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        CommunicationTokenCredentialBuilder::new(Source::Refresher(Arc::new(FnRefresher(
+            refresher,
+        ))))
+    }
+
+    /// A credential exchanging Entra ID tokens for ACS tokens, like the official
+    /// `EntraCommunicationTokenCredentialOptions`; see [`EntraCommunicationTokenCredentialOptions`].
+    /// Finish with [`build`](CommunicationTokenCredentialBuilder::build).
+    pub fn with_entra(
+        options: EntraCommunicationTokenCredentialOptions,
+    ) -> CommunicationTokenCredentialBuilder {
+        CommunicationTokenCredentialBuilder::new(Source::Entra(options))
+    }
+
+    /// The token, refreshed first when it is missing or near its expiry (see the rules above).
+    pub fn get_token(&self) -> Result<AccessToken, Error> {
+        self.handle.0.get_token()
+    }
+
+    /// Closes the credential for every clone: the background thread ends, waiting and later callers get
+    /// [`TokenRefreshError::Closed`]. Idempotent; never blocks.
+    pub fn close(&self) {
+        self.handle.0.close();
+    }
+
+    /// Whether the credential is closed.
+    pub fn is_closed(&self) -> bool {
+        self.handle.0.is_closed()
+    }
+
+    fn from_shared(shared: Arc<Shared>) -> Self {
+        Self {
+            handle: Arc::new(Handle(shared)),
+        }
+    }
+}
+
+impl fmt::Debug for CommunicationTokenCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.handle.0, f)
+    }
+}
+
+/// Where tokens come from.
+enum Source {
+    Refresher(Arc<dyn Refresh>),
+    Entra(EntraCommunicationTokenCredentialOptions),
+}
+
+/// Settings of a refreshing [`CommunicationTokenCredential`], from
+/// [`with_refresher`](CommunicationTokenCredential::with_refresher) or
+/// [`with_entra`](CommunicationTokenCredential::with_entra).
+#[must_use = "call `build` to get the credential"]
+pub struct CommunicationTokenCredentialBuilder {
+    source: Source,
+    initial_token: Option<Result<AccessToken, TokenParseError>>,
+    proactive: bool,
+    clock: Option<Clock>,
+}
+
+impl CommunicationTokenCredentialBuilder {
+    fn new(source: Source) -> Self {
+        Self {
+            source,
+            initial_token: None,
+            proactive: false,
+            clock: None,
+        }
+    }
+
+    /// The token to start with (a JWT or an [`AccessToken`]), so that the first call needs no refresh. An
+    /// unreadable one makes [`build`](Self::build) fail.
+    pub fn initial_token(mut self, token: impl IntoAccessToken) -> Self {
+        self.initial_token = Some(token.into_access_token());
+        self
+    }
+
+    /// Whether to refresh in the background, 10 minutes before the expiry, on one thread
+    /// (`acs-token-refresh`). Default: no, tokens are refreshed when asked for.
+    pub fn refresh_proactively(mut self, proactive: bool) -> Self {
+        self.proactive = proactive;
+        self
+    }
+
+    /// Where the credential reads the time. Default: the system clock. For tests and simulations.
+    pub fn clock(mut self, clock: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// The credential; with proactive refreshing, its thread is started (failing only if the OS refuses).
+    pub fn build(self) -> Result<CommunicationTokenCredential, CredentialBuildError> {
+        let initial_token = self.initial_token.transpose()?;
+        let clock = self.clock.unwrap_or_else(system_clock);
+        let policy = RefreshPolicy::default();
+        let refresher = match self.source {
+            Source::Refresher(refresher) => refresher,
+            Source::Entra(options) => {
+                options.into_refresher(Arc::clone(&clock), policy.on_demand_margin)?
+            }
+        };
+        let shared = Arc::new(Shared::refreshing(
+            refresher,
+            policy,
+            initial_token,
+            self.proactive,
+            clock,
+        ));
+        if self.proactive {
+            Shared::start_proactive(&shared).map_err(CredentialBuildError::Spawn)?;
+        }
+        Ok(CommunicationTokenCredential::from_shared(shared))
+    }
+}
+
+impl fmt::Debug for CommunicationTokenCredentialBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let source = match &self.source {
+            Source::Refresher(_) => "refresher",
+            Source::Entra(_) => "Entra ID exchange",
+        };
+        f.debug_struct("CommunicationTokenCredentialBuilder")
+            .field("source", &source)
+            .field(
+                "initial_token",
+                &self
+                    .initial_token
+                    .as_ref()
+                    .map(|token| token.as_ref().map(|_| "[redacted]")),
+            )
+            .field("proactive", &self.proactive)
+            .finish_non_exhaustive()
+    }
+}
+
+fn system_clock() -> Clock {
+    Arc::new(OffsetDateTime::now_utc)
+}

@@ -1,0 +1,83 @@
+//! The ureq adapter: `http::Request<Vec<u8>>` in, `http::Response<Vec<u8>>` out. Nothing else.
+
+use std::io::ErrorKind as IoErrorKind;
+use std::time::Duration;
+
+use acs_identity_core::Error;
+use ureq::unversioned::transport::DefaultConnector;
+
+use crate::resolver::CachingResolver;
+
+/// Responses larger than this are cut off as transport errors: ACS answers are a few kilobytes.
+const MAX_BODY: u64 = 4 << 20;
+
+/// A shared ureq agent (one connection pool) with redirects off and HTTP error statuses returned as responses.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    agent: ureq::Agent,
+    /// The agent's own per-attempt timeout: a request gets a config of its own only when it needs a shorter one.
+    attempt_timeout: Option<Duration>,
+}
+
+impl Transport {
+    pub(crate) fn new(attempt_timeout: Option<Duration>) -> Self {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(attempt_timeout);
+        #[cfg(feature = "native-tls")]
+        let config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .provider(ureq::tls::TlsProvider::NativeTls)
+                .build(),
+        );
+        let resolver = CachingResolver::default();
+        let agent = ureq::Agent::with_parts(config.build(), DefaultConnector::new(), resolver);
+        Self {
+            agent,
+            attempt_timeout,
+        }
+    }
+
+    /// Sends one request; `timeout` bounds the whole exchange, body included.
+    pub(crate) fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Option<Duration>,
+    ) -> Result<http::Response<Vec<u8>>, Error> {
+        let request = if timeout == self.attempt_timeout {
+            request
+        } else {
+            self.agent
+                .configure_request(request)
+                .timeout_global(timeout)
+                .build()
+        };
+        let classify = |error: ureq::Error| classify(error, timeout);
+        let (parts, mut body) = self.agent.run(request).map_err(classify)?.into_parts();
+        let body = body
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_vec()
+            .map_err(classify)?;
+        Ok(http::Response::from_parts(parts, body))
+    }
+}
+
+/// Maps ureq's failures onto the core's error kinds; only a failed connection surely sent nothing.
+fn classify(error: ureq::Error, timeout: Option<Duration>) -> Error {
+    match error {
+        ureq::Error::Timeout(_) => Error::timeout(timeout.unwrap_or_default()),
+        ureq::Error::Io(e) if e.kind() == IoErrorKind::TimedOut => {
+            Error::timeout(timeout.unwrap_or_default())
+        }
+        ureq::Error::Io(e) if e.kind() == IoErrorKind::ConnectionRefused => {
+            Error::transport(e, false)
+        }
+        e
+        @ (ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::BadUri(_)) => {
+            Error::transport(e, false)
+        }
+        e => Error::transport(e, true),
+    }
+}

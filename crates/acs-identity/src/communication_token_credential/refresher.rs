@@ -1,0 +1,38 @@
+//! Where a refreshing credential gets its tokens: the user's async closure, or the Entra ID exchange.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use acs_identity_core::{IntoAccessToken, TokenRefreshError};
+use acs_identity_types::AccessToken;
+
+/// A boxed, `Send` future.
+pub(super) type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Obtains a new token; called by one caller at a time.
+pub(super) trait Refresh: Send + Sync + 'static {
+    fn refresh(&self) -> Pending<'_, Result<AccessToken, TokenRefreshError>>;
+}
+
+/// An async closure returning a JWT or an [`AccessToken`].
+pub(super) struct FnRefresher<F>(pub(super) F);
+
+impl<F, Fut, T, E> Refresh for FnRefresher<F>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: IntoAccessToken,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn refresh(&self) -> Pending<'_, Result<AccessToken, TokenRefreshError>> {
+        let token = (self.0)();
+        Box::pin(async move {
+            match token.await {
+                Ok(token) => token
+                    .into_access_token()
+                    .map_err(TokenRefreshError::InvalidToken),
+                Err(error) => Err(TokenRefreshError::refresher(error)),
+            }
+        })
+    }
+}

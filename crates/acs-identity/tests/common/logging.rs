@@ -1,0 +1,128 @@
+//! TRACE-level logs of whole sessions (access key and Entra ID) never contain a secret.
+//!
+//! Included by `tests/logging.rs` of both clients, each its own test binary: it installs the global
+//! subscriber (and the `log` bridge, for ureq), so it holds this one test only.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use acs_identity_emulator::{EntraUser, Fault, FaultRule, Operation, RetryAfter};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::FmtSpan;
+use uuid::Uuid;
+
+use crate::sdk::{
+    ClientOptions, ClientSecretCredential, CreateUserAndTokenOptions, CreateUserOptions, CustomId,
+    EntraToken, ExchangeTeamsUserToken, TokenOptions, TokenScope,
+};
+use crate::support::Recording;
+
+/// Everything the subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Records every event and span at TRACE, filtered by the client's [`LOG_FILTER`](crate::support::LOG_FILTER).
+fn capture() -> Captured {
+    let captured = Captured::default();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new(crate::support::LOG_FILTER))
+        .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
+        .with_ansi(false)
+        .with_writer(captured.clone())
+        .try_init()
+        .unwrap();
+    captured
+}
+
+scenario!(no_secret_reaches_the_logs(env) {
+    let logs = capture();
+    let mut secrets = vec![env.emulator.access_key().to_base64(), env.emulator.entra_app().client_secret().to_owned()];
+
+    // Access key: every kind of call, a retry, a service error.
+    let user = aw!(env.client.create_user()).unwrap();
+    let throttle = Fault::Status { status: 429, retry_after: Some(RetryAfter::Milliseconds(10)) };
+    env.emulator.faults().push(FaultRule::next(1, throttle).only(Operation::IssueAccessToken));
+    secrets.push(aw!(env.client.get_token(&user, &[TokenScope::Chat], TokenOptions::default())).unwrap().into_token());
+    let custom_id = CustomId::new("logged-user").unwrap();
+    let options = CreateUserAndTokenOptions { custom_id: Some(custom_id.clone()), ..Default::default() };
+    let created = aw!(env.client.create_user_and_token(&[TokenScope::Voip], options)).unwrap();
+    secrets.push(created.access_token.token().to_owned());
+    aw!(env.client.create_user_with_options(CreateUserOptions { custom_id: Some(custom_id) })).unwrap();
+    aw!(env.client.get_user_detail(&user)).unwrap();
+    let (object_id, app_id) = (Uuid::new_v4(), Uuid::new_v4());
+    let teams_token = env.emulator.issue_entra_user_token(&EntraUser::teams_user(object_id, app_id));
+    secrets.push(teams_token.secret().to_owned());
+    let exchange = ExchangeTeamsUserToken::new(teams_token.secret(), app_id.to_string(), object_id.to_string());
+    secrets.push(aw!(env.client.get_token_for_teams_user(exchange)).unwrap().into_token());
+    let extension_token = env.emulator.issue_entra_user_token(&EntraUser::teams_user(Uuid::new_v4(), app_id));
+    secrets.push(extension_token.secret().to_owned());
+    assert!(aw!(env.client.exchange_teams_extension_token(extension_token.secret())).is_err());
+    aw!(env.client.revoke_tokens(&user)).unwrap();
+    aw!(env.client.delete_user(&user)).unwrap();
+
+    // Entra ID: a client secret credential, then a fixed token.
+    let app = env.emulator.entra_app();
+    let credential = ClientSecretCredential::new(
+        env.emulator.entra_tenant_id().to_string(),
+        app.client_id().to_string(),
+        app.client_secret(),
+    )
+    .with_authority(env.emulator.entra_authority())
+    .unwrap();
+    let (credential, bearers) = Recording::new(credential);
+    let entra = env.entra_client(credential, ClientOptions::default());
+    let user = aw!(entra.create_user()).unwrap();
+    secrets.push(aw!(entra.get_token(&user, &[TokenScope::Chat], TokenOptions::default())).unwrap().into_token());
+    let bearer = bearers.lock().unwrap().first().cloned().expect("a bearer token");
+    secrets.push(bearer.clone());
+    let fixed = EntraToken::new(bearer, SystemTime::now() + Duration::from_secs(3000));
+    let entra = env.entra_client(fixed, ClientOptions::default());
+    aw!(entra.delete_user(&user)).unwrap();
+
+    let text = logs.text();
+    for expected in [
+        "CommunicationIdentityClient.create_user",
+        "CommunicationIdentityClient.get_token_for_teams_user",
+        "sending request",
+        "received response",
+        "retrying",
+        "x-ms-client-request-id",
+        r#""authorization": [redacted]"#,
+    ] {
+        assert!(text.contains(expected), "the logs lack {expected:?}:\n{text}");
+    }
+    for (n, secret) in secrets.iter().enumerate() {
+        assert!(secret.len() >= 20, "secret {n} is too short to search for");
+        assert!(!text.contains(secret.as_str()), "secret {n} is in the logs");
+    }
+    for marker in ["Signature=", "HMAC-SHA256", "Bearer", "client_secret", "accesskey="] {
+        assert!(!text.contains(marker), "{marker:?} is in the logs: {}", text.lines().filter(|l| l.contains(marker)).collect::<Vec<_>>().join("\n"));
+    }
+});

@@ -1,0 +1,22 @@
+//! `cargo run --example manage_tokens_blocking`: every user and token operation with the blocking client.
+//! Uses the resource of `COMMUNICATION_SERVICES_CONNECTION_STRING` when it is set, else an embedded emulator
+//! (which also mints the Teams user's Entra ID token; against your resource, set
+//! `COMMUNICATION_TEAMS_USER_TOKEN`, `COMMUNICATION_M365_APP_ID` and `COMMUNICATION_TEAMS_USER_OBJECT_ID`).
+//! The code is in `src/manage_tokens_blocking.rs`.
+
+use std::process::ExitCode;
+
+use acs_identity_examples::{
+    BlockingResource, BoxError, finish, manage_tokens_blocking, teams_user,
+};
+
+fn main() -> ExitCode {
+    finish(run())
+}
+
+fn run() -> Result<(), BoxError> {
+    let mut out = std::io::stdout();
+    let resource = BlockingResource::from_env_or_emulator(&mut out)?;
+    let teams_user = teams_user(resource.emulator());
+    manage_tokens_blocking::run(&resource.client(), teams_user, &mut out)
+}

@@ -4,9 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use acs_auth::{AccessKey, ConnectionString, ConnectionStringError, Endpoint};
-use acs_identity_core::{RetryPolicy, ServiceConfig};
+use acs_identity_core::ClientConfig;
 use acs_identity_types::ApiVersion;
-use http::HeaderValue;
 
 use crate::ClientOptions;
 use crate::credential::{TokenCache, TokenContext, TokenSource};
@@ -37,13 +36,9 @@ pub struct CommunicationIdentityClient {
 
 /// Everything a call needs, shared by the clones of a client.
 pub(crate) struct Inner {
-    pub(crate) service: ServiceConfig,
+    pub(crate) config: ClientConfig,
     pub(crate) credential: Credential,
     pub(crate) transport: Transport,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) options: ClientOptions,
-    /// Why the options are unusable (an invalid application id); every call fails with it, before any I/O.
-    pub(crate) invalid_options: Option<String>,
 }
 
 /// How requests are authorized.
@@ -115,22 +110,17 @@ impl CommunicationIdentityClient {
         transport: Transport,
         options: ClientOptions,
     ) -> Self {
-        let application_id = options.application_id.as_deref();
-        let (user_agent, invalid_options) = match user_agent(application_id) {
-            Ok(value) => (value, None),
-            // Keep a usable client value; every call reports the problem.
-            Err(error) => (
-                user_agent(None).unwrap_or(HeaderValue::from_static(SDK_NAME)),
-                Some(error.to_string()),
-            ),
-        };
+        let version = env!("CARGO_PKG_VERSION");
+        let config = ClientConfig::new(
+            endpoint,
+            options,
+            version,
+            env!("ACS_IDENTITY_RUSTC_VERSION"),
+        );
         let inner = Inner {
-            service: ServiceConfig::new(endpoint, options.api_version, user_agent),
+            config,
             credential,
             transport,
-            retry: RetryPolicy::new(options.retry),
-            options,
-            invalid_options,
         };
         Self {
             inner: Arc::new(inner),
@@ -139,26 +129,13 @@ impl CommunicationIdentityClient {
 
     /// The resource endpoint.
     pub fn endpoint(&self) -> &Endpoint {
-        &self.inner.service.endpoint
+        &self.inner.config.service().endpoint
     }
 
     /// The api-version of every request.
     pub fn api_version(&self) -> ApiVersion {
-        self.inner.service.api_version
+        self.inner.config.service().api_version
     }
-}
-
-/// The SDK name, used alone as a last-resort `User-Agent`.
-const SDK_NAME: &str = "azsdk-rust-communication-identity";
-
-fn user_agent(application_id: Option<&str>) -> Result<HeaderValue, acs_identity_core::Error> {
-    acs_identity_core::user_agent(
-        application_id,
-        env!("CARGO_PKG_VERSION"),
-        env!("ACS_IDENTITY_RUSTC_VERSION"),
-        std::env::consts::OS,
-        std::env::consts::ARCH,
-    )
 }
 
 impl fmt::Debug for CommunicationIdentityClient {
@@ -168,8 +145,8 @@ impl fmt::Debug for CommunicationIdentityClient {
             Credential::Entra(_) => "Entra ID",
         };
         f.debug_struct("CommunicationIdentityClient")
-            .field("endpoint", &self.inner.service.endpoint)
-            .field("api_version", &self.inner.service.api_version)
+            .field("endpoint", self.endpoint())
+            .field("api_version", &self.api_version())
             .field("credential", &credential)
             .finish_non_exhaustive()
     }

@@ -6,7 +6,7 @@ mod entra;
 use std::fmt;
 use std::sync::Arc;
 
-use acs_identity_core::{Error, RefreshPolicy};
+use acs_identity_core::{CredentialState, Error, RefreshPolicy};
 use acs_identity_types::AccessToken;
 use time::OffsetDateTime;
 
@@ -97,10 +97,9 @@ impl CommunicationTokenCredential {
     /// ```
     pub fn new(token: impl IntoAccessToken) -> Result<Self, TokenParseError> {
         let token = token.into_access_token()?;
-        Ok(Self::from_shared(Arc::new(Shared::fixed(
-            token,
-            system_clock(),
-        ))))
+        let clock = system_clock();
+        let state = CredentialState::fixed(token, clock());
+        Ok(Self::from_shared(Arc::new(Shared::new(None, state, clock))))
     }
 
     /// A credential whose tokens come from `refresher`, a closure returning a JWT (`String`, `&str`) or an
@@ -214,13 +213,8 @@ impl CommunicationTokenCredentialBuilder {
                 options.into_refresher(Arc::clone(&clock), policy.on_demand_margin)?
             }
         };
-        let shared = Arc::new(Shared::refreshing(
-            refresher,
-            policy,
-            initial_token,
-            self.proactive,
-            clock,
-        ));
+        let state = CredentialState::refreshing(policy, initial_token, self.proactive, clock());
+        let shared = Arc::new(Shared::new(Some(refresher), state, clock));
         if self.proactive {
             Shared::start_proactive(&shared).map_err(CredentialBuildError::Spawn)?;
         }

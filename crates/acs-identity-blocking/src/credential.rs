@@ -7,13 +7,10 @@ use std::time::{Duration, SystemTime};
 use acs_auth::{
     COMMUNICATION_SCOPE, ClientSecretCredential, EntraToken, WorkloadIdentityCredential,
 };
-use acs_identity_core::{Error, ErrorKind};
+use acs_identity_core::{EntraRefresh, EntraTokenCache, Error};
 use http::HeaderValue;
 
 use crate::transport::Transport;
-
-/// Tokens are replaced this long before they expire, so that none expires in flight.
-const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// The environment variable naming the federated token file of workload identity.
 const FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
@@ -40,7 +37,7 @@ const FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
 /// });
 /// ```
 pub trait TokenSource: Send + Sync + 'static {
-    /// Obtains a new token. Errors of any kind reach the caller as [`ErrorKind::Credential`].
+    /// Obtains a new token. Errors of any kind reach the caller as [`ErrorKind::Credential`](crate::ErrorKind::Credential).
     fn get_token(&self, context: &TokenContext) -> Result<EntraToken, Error>;
 }
 
@@ -119,7 +116,7 @@ fn fetch(context: &TokenContext, request: http::Request<Vec<u8>>) -> Result<Entr
 pub(crate) struct TokenCache {
     source: Arc<dyn TokenSource>,
     context: TokenContext,
-    cached: Mutex<Option<(EntraToken, HeaderValue)>>,
+    cache: Mutex<EntraTokenCache>,
 }
 
 impl TokenCache {
@@ -127,47 +124,30 @@ impl TokenCache {
         Self {
             source,
             context,
-            cached: Mutex::new(None),
+            cache: Mutex::new(EntraTokenCache::default()),
         }
     }
 
     /// The `Authorization` value for the next attempt. Holding the lock across the refresh makes concurrent
     /// callers wait for one refresh instead of each starting their own.
     pub(crate) fn authorization(&self) -> Result<HeaderValue, Error> {
-        // A panic in another thread's token source leaves nothing half-written: the slot is only assigned whole.
-        let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
+        // A panic in another thread's token source leaves nothing half-written: the cache is only updated whole.
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         let now = SystemTime::now();
-        if let Some((token, header)) = cached.as_ref()
-            && now
-                .checked_add(REFRESH_MARGIN)
-                .is_some_and(|soon| soon < token.expires_at())
-        {
-            return Ok(header.clone());
+        if let Some(authorization) = cache.reusable(now) {
+            return Ok(authorization.clone());
         }
-        match self.source.get_token(&self.context) {
-            Ok(token) => {
-                let header =
-                    acs_auth::bearer_header_value(token.token()).map_err(Error::credential)?;
-                *cached = Some((token, header.clone()));
-                Ok(header)
+        let token = self.source.get_token(&self.context);
+        match cache.complete(token, now)? {
+            EntraRefresh::Refreshed(authorization) => Ok(authorization),
+            EntraRefresh::KeptCurrent {
+                authorization,
+                error,
+            } => {
+                tracing::warn!(error = %error, "Entra ID token refresh failed; using the current token");
+                Ok(authorization)
             }
-            // A failed early refresh keeps using the old token while it is still valid.
-            Err(error) => match cached.as_ref() {
-                Some((token, header)) if now < token.expires_at() => {
-                    tracing::warn!(error = %error, "Entra ID token refresh failed; using the current token");
-                    Ok(header.clone())
-                }
-                _ => Err(as_credential_error(error)),
-            },
         }
-    }
-}
-
-fn as_credential_error(error: Error) -> Error {
-    if error.kind() == ErrorKind::Credential {
-        error
-    } else {
-        Error::credential(error)
     }
 }
 
@@ -178,6 +158,7 @@ mod tests {
     use acs_identity_emulator::Emulator;
 
     use super::*;
+    use crate::ErrorKind;
 
     fn context() -> TokenContext {
         TokenContext::new(Transport::new(None), Some(Duration::from_secs(10)))

@@ -1,15 +1,11 @@
-//! The one send loop: prepare -> authorize -> send -> ask the retry policy -> sleep -> again.
+//! The one send loop: start -> authorize -> send -> ask the core -> sleep -> again.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
-use acs_identity_core::{
-    Authorization, Error, ErrorKind, Operation, Outcome, RetryDecision, prepare,
-};
-use http::HeaderValue;
+use acs_identity_core::{Authorization, CallDecision, Error, LoggedHeaders, Operation};
 use http::header::AUTHORIZATION;
 
 use crate::client::{Credential, Inner};
-use crate::logging::Headers;
 
 impl Inner {
     /// Runs `operation` inside `span` (one per public method).
@@ -23,46 +19,25 @@ impl Inner {
     }
 
     fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
-        if let Some(problem) = &self.invalid_options {
-            return Err(Error::invalid_input(problem.clone()));
-        }
-        let request = prepare(operation, &self.service, &client_request_id())?;
+        let (request, mut call) = self.config.start(operation, rand::random())?;
         let started = Instant::now();
-        let mut attempt = 0;
         loop {
-            attempt += 1;
-            let mut attempt_request = request.clone();
+            let mut attempt = request.clone();
             if operation.authorization() == Authorization::Credential {
-                self.authorize(&mut attempt_request)?;
+                self.authorize(&mut attempt)?;
             }
-            let timeout = self.attempt_timeout(started)?;
-            log_request(attempt, &attempt_request);
-            let result = self.transport.send(attempt_request, timeout);
+            let timeout = call.start_attempt(started.elapsed())?;
+            log_request(call.attempt(), &attempt);
+            let result = self.transport.send(attempt, timeout);
             log_result(&result, started);
-            let decision = match outcome(&result) {
-                Some(outcome) => {
-                    let jitter = rand::random::<f64>();
-                    let idempotent = operation.is_idempotent();
-                    self.retry.decide(
-                        attempt,
-                        started.elapsed(),
-                        &outcome,
-                        idempotent,
-                        jitter,
-                        SystemTime::now(),
-                    )
-                }
-                None => RetryDecision::Stop,
-            };
-            match decision {
-                RetryDecision::RetryAfter(delay) if self.fits(started, delay) => {
-                    tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
+            match call.decide(result, started.elapsed(), rand::random(), SystemTime::now()) {
+                CallDecision::Retry(delay) => {
+                    let delay_ms = delay.as_millis() as u64;
+                    tracing::debug!(attempt = call.attempt(), delay_ms, "retrying");
                     std::thread::sleep(delay);
                 }
-                _ => {
-                    return self
-                        .finish(result, started)
-                        .and_then(|response| operation.parse_response(response));
+                CallDecision::Finish(result) => {
+                    return result.and_then(|response| operation.parse_response(response));
                 }
             }
         }
@@ -79,69 +54,6 @@ impl Inner {
         }
         Ok(())
     }
-
-    /// The attempt's time limit: the per-attempt timeout, cut short by what is left of the call's.
-    fn attempt_timeout(&self, started: Instant) -> Result<Option<Duration>, Error> {
-        let Some(total) = self.options.timeout else {
-            return Ok(self.options.attempt_timeout);
-        };
-        let remaining = total.saturating_sub(started.elapsed());
-        if remaining.is_zero() {
-            return Err(Error::timeout(total));
-        }
-        Ok(Some(
-            self.options
-                .attempt_timeout
-                .map_or(remaining, |limit| limit.min(remaining)),
-        ))
-    }
-
-    /// Whether a retry after `delay` still starts within the call's timeout.
-    fn fits(&self, started: Instant, delay: Duration) -> bool {
-        self.options
-            .timeout
-            .is_none_or(|total| started.elapsed() + delay < total)
-    }
-
-    /// Reports a timeout that ended the whole call as the call's timeout, not the attempt's remainder.
-    fn finish(
-        &self,
-        result: Result<http::Response<Vec<u8>>, Error>,
-        started: Instant,
-    ) -> Result<http::Response<Vec<u8>>, Error> {
-        match (result, self.options.timeout) {
-            (Err(error), Some(total))
-                if error.kind() == ErrorKind::Timeout && started.elapsed() >= total =>
-            {
-                Err(Error::timeout(total))
-            }
-            (result, _) => result,
-        }
-    }
-}
-
-/// A new `x-ms-client-request-id`: one per call, the same on all its attempts.
-fn client_request_id() -> HeaderValue {
-    let mut buffer = uuid::Uuid::encode_buffer();
-    let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
-    HeaderValue::from_str(id).unwrap_or(HeaderValue::from_static(
-        "00000000-0000-0000-0000-000000000000",
-    ))
-}
-
-/// What the retry policy needs to know; `None` for failures that no retry can fix.
-fn outcome(result: &Result<http::Response<Vec<u8>>, Error>) -> Option<Outcome<'_>> {
-    match result {
-        Ok(response) => Some(Outcome::Response {
-            status: response.status(),
-            headers: response.headers(),
-        }),
-        Err(error) if error.kind() == ErrorKind::Timeout => Some(Outcome::Timeout),
-        Err(error) if error.kind() == ErrorKind::Transport => Some(Outcome::Transport {
-            may_have_been_sent: error.may_have_been_sent(),
-        }),
-        Err(_) => None,
-    }
 }
 
 fn log_request(attempt: u32, request: &http::Request<Vec<u8>>) {
@@ -149,7 +61,7 @@ fn log_request(attempt: u32, request: &http::Request<Vec<u8>>) {
         attempt,
         method = %request.method(),
         uri = %request.uri(),
-        headers = %Headers(request.headers()),
+        headers = %LoggedHeaders(request.headers()),
         body_len = request.body().len(),
         "sending request"
     );
@@ -160,7 +72,7 @@ fn log_result(result: &Result<http::Response<Vec<u8>>, Error>, started: Instant)
     match result {
         Ok(response) => tracing::debug!(
             status = response.status().as_u16(),
-            headers = %Headers(response.headers()),
+            headers = %LoggedHeaders(response.headers()),
             body_len = response.body().len(),
             elapsed_ms,
             "received response"

@@ -12,10 +12,15 @@
 )]
 
 mod assignment;
+mod call;
+mod client_config;
 mod entra;
+mod entra_token_cache;
 mod error;
 mod identities;
+mod logging;
 mod operation;
+mod options;
 mod request;
 mod response;
 mod retry;
@@ -27,17 +32,22 @@ mod user_agent;
 mod wire;
 
 pub use assignment::Upserted;
+pub use call::{Call, CallDecision, client_request_id};
+pub use client_config::ClientConfig;
 pub use entra::{
     DeleteEntraAssignment, EntraAssignment, EntraAssignmentPage, EntraAssignmentSettings,
     EntraPrincipalType, ExchangeEntraToken, GetEntraAssignment, ListEntraAssignments,
     UpdateEntraAssignments, UpsertEntraAssignment,
 };
+pub use entra_token_cache::{EntraRefresh, EntraTokenCache};
 pub use error::{DecodeError, Error, ErrorKind};
 pub use identities::{
     CommunicationUserIdentifierAndToken, CreateUser, CreateUserAndToken, CreateUserAndTokenOptions,
     DeleteUser, GetUser,
 };
+pub use logging::LoggedHeaders;
 pub use operation::{Authorization, Operation, ServiceConfig, prepare};
+pub use options::{ClientOptions, CreateUserOptions};
 pub use retry::{Outcome, RetryDecision, RetryOptions, RetryPolicy};
 pub use service_error::{CLIENT_REQUEST_ID, CommunicationError, MS_CV, ServiceError};
 pub use teams_extension::{
@@ -46,9 +56,9 @@ pub use teams_extension::{
 };
 pub use token_refresh::{
     COMMUNICATION_CLIENTS_DEFAULT_SCOPE, COMMUNICATION_CLIENTS_SCOPE_PREFIX, CredentialBuildError,
-    ExchangedTokenCache, IntoAccessToken, InvalidScopesError, OnDemand, Proactive, RefreshPolicy,
-    RefreshSchedule, RefreshTicket, TEAMS_EXTENSION_SCOPE_PREFIX, TokenExchangeTarget,
-    TokenParseError, TokenRefreshError, parse_access_token,
+    CredentialState, Demand, ExchangedTokenCache, IntoAccessToken, InvalidScopesError, OnDemand,
+    Proactive, RefreshPolicy, RefreshSchedule, RefreshTicket, TEAMS_EXTENSION_SCOPE_PREFIX,
+    TokenExchangeTarget, TokenParseError, TokenRefreshError, parse_access_token,
 };
 pub use tokens::{ExchangeTeamsUserToken, IssueToken, RevokeTokens, TokenOptions};
 pub use user_agent::user_agent;

@@ -5,11 +5,13 @@
 //! The frontends drive it: they read the clock, call the refresher, sleep and wake up; every timing
 //! rule lives here.
 
+mod credential;
 mod error;
 mod exchange;
 mod parse;
 mod schedule;
 
+pub use credential::{CredentialState, Demand};
 pub use error::{CredentialBuildError, TokenRefreshError};
 pub use exchange::{
     COMMUNICATION_CLIENTS_DEFAULT_SCOPE, COMMUNICATION_CLIENTS_SCOPE_PREFIX, ExchangedTokenCache,

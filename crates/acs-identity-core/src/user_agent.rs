@@ -5,7 +5,7 @@ use http::HeaderValue;
 use crate::Error;
 
 /// The SDK name in the `User-Agent`.
-const SDK: &str = "azsdk-rust-communication-identity";
+pub(crate) const SDK: &str = "azsdk-rust-communication-identity";
 
 /// The longest application id the Azure SDK guidelines allow.
 const APPLICATION_ID_MAX: usize = 24;

@@ -8,7 +8,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use acs_identity_core::{Error, RefreshPolicy};
+use acs_identity_core::{CredentialState, Error, RefreshPolicy};
 use acs_identity_types::AccessToken;
 use time::OffsetDateTime;
 
@@ -105,7 +105,9 @@ impl CommunicationTokenCredential {
     /// ```
     pub fn new(token: impl IntoAccessToken) -> Result<Self, TokenParseError> {
         let token = token.into_access_token()?;
-        Ok(Self::from_shared(Shared::fixed(token, system_clock())))
+        let clock = system_clock();
+        let state = CredentialState::fixed(token, clock());
+        Ok(Self::from_shared(Shared::new(None, state, clock)))
     }
 
     /// A credential whose tokens come from `refresher`, an async closure returning a JWT (`String`, `&str`)
@@ -226,7 +228,8 @@ impl CommunicationTokenCredentialBuilder {
                 options.into_refresher(Arc::clone(&clock), policy.on_demand_margin)?
             }
         };
-        let shared = Shared::refreshing(refresher, policy, initial_token, self.proactive, clock);
+        let state = CredentialState::refreshing(policy, initial_token, self.proactive, clock());
+        let shared = Shared::new(Some(refresher), state, clock);
         Ok(CommunicationTokenCredential::from_shared(shared))
     }
 }

@@ -9,16 +9,13 @@ use std::time::{Duration, SystemTime};
 use acs_auth::{
     COMMUNICATION_SCOPE, ClientSecretCredential, EntraToken, WorkloadIdentityCredential,
 };
-use acs_identity_core::{Error, ErrorKind};
+use acs_identity_core::{EntraRefresh, EntraTokenCache, Error};
 use http::HeaderValue;
 
 use crate::transport::Transport;
 
 /// A boxed, `Send` future, the return type of [`TokenSource::get_token`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Tokens are replaced this long before they expire, so that none expires in flight.
-const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// The environment variable naming the federated token file of workload identity.
 const FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
@@ -47,7 +44,7 @@ const FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
 /// });
 /// ```
 pub trait TokenSource: Send + Sync + 'static {
-    /// Obtains a new token. Errors of any kind reach the caller as [`ErrorKind::Credential`].
+    /// Obtains a new token. Errors of any kind reach the caller as [`ErrorKind::Credential`](crate::ErrorKind::Credential).
     fn get_token<'a>(
         &'a self,
         context: &'a TokenContext,
@@ -150,7 +147,7 @@ async fn fetch(
 pub(crate) struct TokenCache {
     source: Arc<dyn TokenSource>,
     context: TokenContext,
-    cached: tokio::sync::Mutex<Option<(EntraToken, HeaderValue)>>,
+    cache: tokio::sync::Mutex<EntraTokenCache>,
 }
 
 impl TokenCache {
@@ -158,46 +155,29 @@ impl TokenCache {
         Self {
             source,
             context,
-            cached: tokio::sync::Mutex::new(None),
+            cache: tokio::sync::Mutex::new(EntraTokenCache::default()),
         }
     }
 
     /// The `Authorization` value for the next attempt. Holding the lock across the refresh makes concurrent
     /// callers wait for one refresh instead of each starting their own.
     pub(crate) async fn authorization(&self) -> Result<HeaderValue, Error> {
-        let mut cached = self.cached.lock().await;
+        let mut cache = self.cache.lock().await;
         let now = SystemTime::now();
-        if let Some((token, header)) = cached.as_ref()
-            && now
-                .checked_add(REFRESH_MARGIN)
-                .is_some_and(|soon| soon < token.expires_at())
-        {
-            return Ok(header.clone());
+        if let Some(authorization) = cache.reusable(now) {
+            return Ok(authorization.clone());
         }
-        match self.source.get_token(&self.context).await {
-            Ok(token) => {
-                let header =
-                    acs_auth::bearer_header_value(token.token()).map_err(Error::credential)?;
-                *cached = Some((token, header.clone()));
-                Ok(header)
+        let token = self.source.get_token(&self.context).await;
+        match cache.complete(token, now)? {
+            EntraRefresh::Refreshed(authorization) => Ok(authorization),
+            EntraRefresh::KeptCurrent {
+                authorization,
+                error,
+            } => {
+                tracing::warn!(error = %error, "Entra ID token refresh failed; using the current token");
+                Ok(authorization)
             }
-            // A failed early refresh keeps using the old token while it is still valid.
-            Err(error) => match cached.as_ref() {
-                Some((token, header)) if now < token.expires_at() => {
-                    tracing::warn!(error = %error, "Entra ID token refresh failed; using the current token");
-                    Ok(header.clone())
-                }
-                _ => Err(as_credential_error(error)),
-            },
         }
-    }
-}
-
-fn as_credential_error(error: Error) -> Error {
-    if error.kind() == ErrorKind::Credential {
-        error
-    } else {
-        Error::credential(error)
     }
 }
 
@@ -208,6 +188,7 @@ mod tests {
     use acs_identity_emulator::Emulator;
 
     use super::*;
+    use crate::ErrorKind;
 
     fn context() -> TokenContext {
         TokenContext::new(Transport::new(), Some(Duration::from_secs(10)))

@@ -11,9 +11,7 @@ mod azure_core_credential;
 mod client;
 mod communication_token_credential;
 mod credential;
-mod logging;
 mod operations;
-mod options;
 mod pipeline;
 mod transport;
 
@@ -26,7 +24,6 @@ pub use communication_token_credential::{
     parse_access_token,
 };
 pub use credential::{BoxFuture, TokenContext, TokenSource};
-pub use options::{ClientOptions, CreateUserOptions};
 
 pub use acs_auth::{
     AccessKey, AccessKeyError, COMMUNICATION_SCOPE, ClientSecretCredential, ConnectionString,
@@ -34,9 +31,10 @@ pub use acs_auth::{
     WorkloadIdentityCredential,
 };
 pub use acs_identity_core::{
-    CommunicationError, CommunicationUserIdentifierAndToken, CreateUserAndTokenOptions,
-    DecodeError, EntraAssignment, EntraAssignmentPage, EntraAssignmentSettings, EntraPrincipalType,
-    Error, ErrorKind, ExchangeTeamsUserToken, RetryOptions, ServiceError, TeamsExtensionAssignment,
+    ClientOptions, CommunicationError, CommunicationUserIdentifierAndToken,
+    CreateUserAndTokenOptions, CreateUserOptions, DecodeError, EntraAssignment,
+    EntraAssignmentPage, EntraAssignmentSettings, EntraPrincipalType, Error, ErrorKind,
+    ExchangeTeamsUserToken, RetryOptions, ServiceError, TeamsExtensionAssignment,
     TeamsExtensionPrincipalType, TokenOptions, UpsertTeamsExtensionAssignment, Upserted,
 };
 pub use acs_identity_types::{

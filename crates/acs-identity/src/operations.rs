@@ -54,11 +54,8 @@ impl CommunicationIdentityClient {
         &self,
         options: CreateUserOptions,
     ) -> Result<CommunicationUserIdentifier, Error> {
-        let operation = CreateUser {
-            custom_id: options.custom_id,
-        };
         self.inner
-            .call(operation, span!("create_user_with_options"))
+            .call(CreateUser::from(options), span!("create_user_with_options"))
             .await
     }
 
@@ -201,7 +198,7 @@ impl CommunicationIdentityClient {
         &self,
         next_link: &str,
     ) -> Result<EntraAssignmentPage, Error> {
-        let operation = ListEntraAssignments::next_page(&self.inner.service, next_link)?;
+        let operation = ListEntraAssignments::next_page(self.inner.config.service(), next_link)?;
         self.inner
             .call(operation, span!("list_entra_assignments_next_page"))
             .await

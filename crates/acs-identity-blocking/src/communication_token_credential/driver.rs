@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use acs_identity_core::{
-    Error, IntoAccessToken, OnDemand, Proactive, RefreshPolicy, RefreshSchedule, TokenRefreshError,
+    CredentialState, Demand, Error, IntoAccessToken, Proactive, RefreshTicket, TokenRefreshError,
 };
 use acs_identity_types::AccessToken;
 use time::OffsetDateTime;
@@ -41,73 +41,50 @@ where
 pub(super) struct Shared {
     /// `None` for a fixed token.
     refresher: Option<Arc<dyn Refresh>>,
-    /// When the fixed token expires (`None` when refreshing).
-    fixed_expiry: Option<OffsetDateTime>,
-    proactive: bool,
     clock: Clock,
-    schedule: Mutex<RefreshSchedule>,
-    /// Signalled, with `schedule` locked, when the schedule changed or the credential closed.
+    state: Mutex<CredentialState>,
+    /// Signalled, with `state` locked, when the state changed or the credential closed.
     changed: Condvar,
     /// The single flight: whoever holds it refreshes; the others wait for it, then read the outcome.
     refreshing: Mutex<()>,
 }
 
 impl Shared {
-    pub(super) fn fixed(token: AccessToken, clock: Clock) -> Self {
-        let fixed_expiry = Some(token.expires_on());
-        let schedule = RefreshSchedule::new(RefreshPolicy::default(), Some(token), false, clock());
-        Self {
-            fixed_expiry,
-            ..Self::new(None, schedule, false, clock)
-        }
-    }
-
-    pub(super) fn refreshing(
-        refresher: Arc<dyn Refresh>,
-        policy: RefreshPolicy,
-        initial_token: Option<AccessToken>,
-        proactive: bool,
-        clock: Clock,
-    ) -> Self {
-        let schedule = RefreshSchedule::new(policy, initial_token, proactive, clock());
-        Self::new(Some(refresher), schedule, proactive, clock)
-    }
-
-    fn new(
+    pub(super) fn new(
         refresher: Option<Arc<dyn Refresh>>,
-        schedule: RefreshSchedule,
-        proactive: bool,
+        state: CredentialState,
         clock: Clock,
     ) -> Self {
         Self {
             refresher,
-            fixed_expiry: None,
-            proactive,
             clock,
-            schedule: Mutex::new(schedule),
+            state: Mutex::new(state),
             changed: Condvar::new(),
             refreshing: Mutex::new(()),
         }
     }
 
     pub(super) fn get_token(&self) -> Result<AccessToken, Error> {
-        let Some(refresher) = &self.refresher else {
-            return self.fixed_token();
+        let ticket = match self.on_demand(None)? {
+            Demand::Use(token) => return Ok(token),
+            Demand::Refresh(ticket) => ticket,
         };
-        let ticket = match self.schedule().on_demand(self.now(), None) {
-            OnDemand::Use(token) => return Ok(token.clone()),
-            OnDemand::Refresh(ticket) => ticket,
-            OnDemand::Failed(error) => return Err(Error::credential(error.clone())),
-            _ => return Err(closed()),
+        // The state never asks to refresh a fixed token, the only kind without a refresher.
+        let Some(refresher) = &self.refresher else {
+            return Err(closed());
         };
         let _turn = lock(&self.refreshing);
-        match self.schedule().on_demand(self.now(), Some(ticket)) {
-            OnDemand::Use(token) => return Ok(token.clone()),
-            OnDemand::Failed(error) => return Err(Error::credential(error.clone())),
-            OnDemand::Refresh(_) => {}
-            _ => return Err(closed()),
+        if let Demand::Use(token) = self.on_demand(Some(ticket))? {
+            return Ok(token);
         }
         self.refresh(refresher.as_ref()).map_err(Error::credential)
+    }
+
+    fn on_demand(&self, waited: Option<RefreshTicket>) -> Result<Demand, Error> {
+        let now = self.now();
+        self.state()
+            .on_demand(now, waited)
+            .map_err(Error::credential)
     }
 
     /// Runs the refresher and records its outcome. The caller holds the single flight.
@@ -122,26 +99,9 @@ impl Shared {
             ),
         }
         let now = self.now();
-        let outcome = self.schedule().complete(result, now, rand::random());
+        let outcome = self.state().complete(result, now, rand::random());
         self.changed.notify_all();
         outcome
-    }
-
-    fn fixed_token(&self) -> Result<AccessToken, Error> {
-        let now = self.now();
-        let schedule = self.schedule();
-        if schedule.is_closed() {
-            return Err(closed());
-        }
-        match schedule.current(now) {
-            Some(token) => Ok(token.clone()),
-            None => {
-                let expired_on = self.fixed_expiry.unwrap_or(now);
-                Err(Error::credential(TokenRefreshError::StaticTokenExpired {
-                    expired_on,
-                }))
-            }
-        }
     }
 
     /// Starts the background thread; it holds the shared state until the credential closes.
@@ -155,16 +115,16 @@ impl Shared {
     }
 
     pub(super) fn close(&self) {
-        self.schedule().close();
+        self.state().close();
         self.changed.notify_all();
     }
 
     pub(super) fn is_closed(&self) -> bool {
-        self.schedule().is_closed()
+        self.state().is_closed()
     }
 
-    fn schedule(&self) -> MutexGuard<'_, RefreshSchedule> {
-        lock(&self.schedule)
+    fn state(&self) -> MutexGuard<'_, CredentialState> {
+        lock(&self.state)
     }
 
     fn now(&self) -> OffsetDateTime {
@@ -174,21 +134,8 @@ impl Shared {
 
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mode = if self.refresher.is_none() {
-            "fixed token"
-        } else {
-            "refreshing"
-        };
-        let schedule = self.schedule();
-        f.debug_struct("CommunicationTokenCredential")
-            .field("mode", &mode)
-            .field("proactive", &self.proactive)
-            .field(
-                "expires_on",
-                &schedule.current(self.now()).map(AccessToken::expires_on),
-            )
-            .field("closed", &schedule.is_closed())
-            .finish_non_exhaustive()
+        let now = self.now();
+        fmt::Debug::fmt(&self.state().debug_at(now), f)
     }
 }
 
@@ -197,25 +144,25 @@ fn run_proactive(shared: &Shared) {
     let Some(refresher) = shared.refresher.clone() else {
         return;
     };
-    let mut schedule = shared.schedule();
+    let mut state = shared.state();
     loop {
-        match schedule.proactive(shared.now()) {
+        match state.proactive(shared.now()) {
             Proactive::Wait(delay) => {
-                schedule = shared
+                state = shared
                     .changed
-                    .wait_timeout(schedule, delay)
+                    .wait_timeout(state, delay)
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
             }
             Proactive::Refresh(ticket) => {
-                drop(schedule);
+                drop(state);
                 let turn = lock(&shared.refreshing);
                 // Skipped when a caller refreshed meanwhile.
-                if shared.schedule().is_current(ticket) {
+                if shared.state().is_current(ticket) {
                     let _ = shared.refresh(refresher.as_ref());
                 }
                 drop(turn);
-                schedule = shared.schedule();
+                state = shared.state();
             }
             _ => return,
         }

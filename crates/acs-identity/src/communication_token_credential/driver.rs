@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use acs_identity_core::{
-    Error, OnDemand, Proactive, RefreshPolicy, RefreshSchedule, TokenRefreshError,
+    CredentialState, Demand, Error, Proactive, RefreshTicket, TokenRefreshError,
 };
 use acs_identity_types::AccessToken;
 use time::OffsetDateTime;
@@ -21,14 +21,11 @@ pub(super) type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
 pub(super) struct Shared {
     /// `None` for a fixed token.
     refresher: Option<Arc<dyn Refresh>>,
-    /// When the fixed token expires (`None` when refreshing).
-    fixed_expiry: Option<OffsetDateTime>,
-    proactive: bool,
     clock: Clock,
-    schedule: Mutex<RefreshSchedule>,
+    state: Mutex<CredentialState>,
     /// The single flight: whoever holds it refreshes; the others wait for it, then read the outcome.
     refreshing: tokio::sync::Mutex<()>,
-    /// Wakes the background task when the schedule changed.
+    /// Wakes the background task when the state changed.
     changed: Notify,
     /// `true` once closed: ends waits and the refresh in flight.
     closed: watch::Sender<bool>,
@@ -36,38 +33,15 @@ pub(super) struct Shared {
 }
 
 impl Shared {
-    pub(super) fn fixed(token: AccessToken, clock: Clock) -> Self {
-        let fixed_expiry = Some(token.expires_on());
-        let schedule = RefreshSchedule::new(RefreshPolicy::default(), Some(token), false, clock());
-        Self {
-            fixed_expiry,
-            ..Self::new(None, schedule, false, clock)
-        }
-    }
-
-    pub(super) fn refreshing(
-        refresher: Arc<dyn Refresh>,
-        policy: RefreshPolicy,
-        initial_token: Option<AccessToken>,
-        proactive: bool,
-        clock: Clock,
-    ) -> Self {
-        let schedule = RefreshSchedule::new(policy, initial_token, proactive, clock());
-        Self::new(Some(refresher), schedule, proactive, clock)
-    }
-
-    fn new(
+    pub(super) fn new(
         refresher: Option<Arc<dyn Refresh>>,
-        schedule: RefreshSchedule,
-        proactive: bool,
+        state: CredentialState,
         clock: Clock,
     ) -> Self {
         Self {
             refresher,
-            fixed_expiry: None,
-            proactive,
             clock,
-            schedule: Mutex::new(schedule),
+            state: Mutex::new(state),
             refreshing: tokio::sync::Mutex::new(()),
             changed: Notify::new(),
             closed: watch::channel(false).0,
@@ -76,14 +50,13 @@ impl Shared {
     }
 
     pub(super) async fn get_token(&self) -> Result<AccessToken, Error> {
-        let Some(refresher) = &self.refresher else {
-            return self.fixed_token();
+        let ticket = match self.on_demand(None)? {
+            Demand::Use(token) => return Ok(token),
+            Demand::Refresh(ticket) => ticket,
         };
-        let ticket = match self.schedule().on_demand(self.now(), None) {
-            OnDemand::Use(token) => return Ok(token.clone()),
-            OnDemand::Refresh(ticket) => ticket,
-            OnDemand::Failed(error) => return Err(Error::credential(error.clone())),
-            _ => return Err(closed()),
+        // The state never asks to refresh a fixed token, the only kind without a refresher.
+        let Some(refresher) = &self.refresher else {
+            return Err(closed());
         };
         let mut closed_rx = self.closed.subscribe();
         let _turn = tokio::select! {
@@ -91,14 +64,18 @@ impl Shared {
             _ = closed_rx.wait_for(|closed| *closed) => return Err(closed()),
             turn = self.refreshing.lock() => turn,
         };
-        match self.schedule().on_demand(self.now(), Some(ticket)) {
-            OnDemand::Use(token) => return Ok(token.clone()),
-            OnDemand::Failed(error) => return Err(Error::credential(error.clone())),
-            OnDemand::Refresh(_) => {}
-            _ => return Err(closed()),
+        if let Demand::Use(token) = self.on_demand(Some(ticket))? {
+            return Ok(token);
         }
         self.refresh(refresher.as_ref(), &mut closed_rx)
             .await
+            .map_err(Error::credential)
+    }
+
+    fn on_demand(&self, waited: Option<RefreshTicket>) -> Result<Demand, Error> {
+        let now = self.now();
+        self.state()
+            .on_demand(now, waited)
             .map_err(Error::credential)
     }
 
@@ -126,32 +103,15 @@ impl Shared {
             ),
         }
         let now = self.now();
-        let outcome = self.schedule().complete(result, now, rand::random());
+        let outcome = self.state().complete(result, now, rand::random());
         self.changed.notify_one();
         outcome
-    }
-
-    fn fixed_token(&self) -> Result<AccessToken, Error> {
-        let now = self.now();
-        let schedule = self.schedule();
-        if schedule.is_closed() {
-            return Err(closed());
-        }
-        match schedule.current(now) {
-            Some(token) => Ok(token.clone()),
-            None => {
-                let expired_on = self.fixed_expiry.unwrap_or(now);
-                Err(Error::credential(TokenRefreshError::StaticTokenExpired {
-                    expired_on,
-                }))
-            }
-        }
     }
 
     /// Starts the background task if the credential refreshes proactively, a runtime is at hand and it has
     /// not started yet.
     pub(super) fn start_proactive(self: &Arc<Self>) {
-        if !self.proactive || self.task_started.load(Ordering::Acquire) {
+        if self.task_started.load(Ordering::Acquire) || !self.state().is_proactive() {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -164,18 +124,18 @@ impl Shared {
     }
 
     pub(super) fn close(&self) {
-        self.schedule().close();
+        self.state().close();
         self.closed.send_replace(true);
         self.changed.notify_one();
     }
 
     pub(super) fn is_closed(&self) -> bool {
-        self.schedule().is_closed()
+        self.state().is_closed()
     }
 
-    fn schedule(&self) -> MutexGuard<'_, RefreshSchedule> {
-        // The schedule never panics while locked; a poisoned lock still holds a consistent schedule.
-        self.schedule.lock().unwrap_or_else(PoisonError::into_inner)
+    fn state(&self) -> MutexGuard<'_, CredentialState> {
+        // The state never panics while locked; a poisoned lock still holds a consistent state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn now(&self) -> OffsetDateTime {
@@ -185,21 +145,8 @@ impl Shared {
 
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mode = if self.refresher.is_none() {
-            "fixed token"
-        } else {
-            "refreshing"
-        };
-        let schedule = self.schedule();
-        f.debug_struct("CommunicationTokenCredential")
-            .field("mode", &mode)
-            .field("proactive", &self.proactive)
-            .field(
-                "expires_on",
-                &schedule.current(self.now()).map(AccessToken::expires_on),
-            )
-            .field("closed", &schedule.is_closed())
-            .finish_non_exhaustive()
+        let now = self.now();
+        fmt::Debug::fmt(&self.state().debug_at(now), f)
     }
 }
 
@@ -210,7 +157,8 @@ async fn run_proactive(shared: Arc<Shared>) {
     };
     let mut closed_rx = shared.closed.subscribe();
     loop {
-        let step = shared.schedule().proactive(shared.now());
+        let now = shared.now();
+        let step = shared.state().proactive(now);
         match step {
             Proactive::Refresh(ticket) => {
                 let _turn = tokio::select! {
@@ -219,7 +167,7 @@ async fn run_proactive(shared: Arc<Shared>) {
                     turn = shared.refreshing.lock() => turn,
                 };
                 // Skipped when a caller refreshed meanwhile.
-                if shared.schedule().is_current(ticket) {
+                if shared.state().is_current(ticket) {
                     let _ = shared.refresh(refresher.as_ref(), &mut closed_rx).await;
                 }
             }

@@ -1,4 +1,5 @@
-//! What the send loop may log: an allow-list of headers, every other value `[redacted]`, never a body.
+//! What a frontend may log of a request or response: an allow-list of headers, every other value
+//! `[redacted]`, never a body.
 
 use std::fmt;
 
@@ -34,11 +35,25 @@ const LOGGABLE: &[&str] = &[
     "x-processing-time",
 ];
 
-/// Formats headers as `{name: value, ...}` with every value outside the allow-list shown as `[redacted]`.
-/// Lazy: nothing is formatted unless a subscriber records the event.
-pub(crate) struct Headers<'a>(pub(crate) &'a HeaderMap);
+/// Headers as `{name: value, ...}` with every value outside Azure's allow-list of loggable headers shown
+/// as `[redacted]`. Lazy: nothing is formatted unless a log event is recorded, e.g.
+/// `tracing::debug!(headers = %LoggedHeaders(request.headers()))`.
+///
+/// ```
+/// use acs_identity_core::LoggedHeaders;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("authorization", http::HeaderValue::from_static("Bearer secret"));
+/// headers.insert("x-ms-client-request-id", http::HeaderValue::from_static("0f6e2d1c"));
+/// assert_eq!(
+///     LoggedHeaders(&headers).to_string(),
+///     r#"{"authorization": [redacted], "x-ms-client-request-id": "0f6e2d1c"}"#
+/// );
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct LoggedHeaders<'a>(pub &'a HeaderMap);
 
-impl fmt::Display for Headers<'_> {
+impl fmt::Display for LoggedHeaders<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
         for (name, value) in self.0 {
@@ -75,7 +90,7 @@ mod tests {
         );
         headers.insert("x-ms-client-request-id", "0f6e2d1c".parse().unwrap());
         headers.insert("Retry-After", "1".parse().unwrap());
-        let shown = Headers(&headers).to_string();
+        let shown = LoggedHeaders(&headers).to_string();
         assert_eq!(
             shown,
             r#"{"authorization": [redacted], "x-ms-content-sha256": [redacted], "x-ms-client-request-id": "0f6e2d1c", "retry-after": "1"}"#

@@ -1,15 +1,17 @@
-//! Client settings.
+//! Client settings: what a user chooses, shared by the async and blocking clients.
 
 use std::time::Duration;
 
-use acs_identity_core::RetryOptions;
 use acs_identity_types::{ApiVersion, CustomId};
 
-/// How a [`CommunicationIdentityClient`](crate::CommunicationIdentityClient) talks to the service.
+use crate::{CreateUser, RetryOptions};
+
+/// How a `CommunicationIdentityClient` (of `acs-identity` or `acs-identity-blocking`) talks to the service.
 ///
 /// ```
 /// use std::time::Duration;
-/// use acs_identity_blocking::{ApiVersion, ClientOptions, RetryOptions};
+/// use acs_identity_core::{ClientOptions, RetryOptions};
+/// use acs_identity_types::ApiVersion;
 ///
 /// let options = ClientOptions {
 ///     api_version: ApiVersion::V2025_06_30,
@@ -50,10 +52,18 @@ impl Default for ClientOptions {
     }
 }
 
-/// Optional inputs of [`create_user_with_options`](crate::CommunicationIdentityClient::create_user_with_options).
+/// Optional inputs of the clients' `create_user_with_options`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CreateUserOptions {
     /// Your own id for the user (api-version `2025-03-02-preview`). Creating a user with a custom id that
     /// already exists returns the existing user, so such a create is safe to retry.
     pub custom_id: Option<CustomId>,
+}
+
+impl From<CreateUserOptions> for CreateUser {
+    fn from(options: CreateUserOptions) -> Self {
+        Self {
+            custom_id: options.custom_id,
+        }
+    }
 }

@@ -1,0 +1,356 @@
+//! One call of a client, over all its attempts: the time limits of each attempt and of the whole call,
+//! and what follows an attempt (retry after a delay, or finish).
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use http::HeaderValue;
+
+use crate::{ClientOptions, Error, ErrorKind, Outcome, RetryDecision, RetryPolicy};
+
+/// The state of one call: which attempt is under way, and what the retry policy and the time limits of
+/// [`ClientOptions`] allow. The frontend measures the time since the call began (`elapsed`) and draws the
+/// jitter; this decides.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use acs_identity_core::{Call, CallDecision, ClientOptions};
+///
+/// let options = ClientOptions { timeout: Some(Duration::from_secs(10)), ..Default::default() };
+/// let mut call = Call::new(&options, true);
+/// // The first attempt may take 10 s, the per-attempt limit (30 s) cut short by the call's.
+/// assert_eq!(call.start_attempt(Duration::ZERO)?, Some(Duration::from_secs(10)));
+/// let throttled = http::Response::builder().status(429).header("retry-after", "2").body(Vec::new())?;
+/// let decision = call.decide(Ok(throttled), Duration::from_secs(1), 0.5, SystemTime::UNIX_EPOCH);
+/// assert!(matches!(decision, CallDecision::Retry(delay) if delay == Duration::from_secs(2)));
+/// // The second attempt starts after the delay, with what is left of the call's 10 s.
+/// assert_eq!(call.start_attempt(Duration::from_secs(3))?, Some(Duration::from_secs(7)));
+/// assert_eq!(call.attempt(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Call {
+    retry: RetryPolicy,
+    attempt_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    idempotent: bool,
+    attempt: u32,
+}
+
+/// What follows an attempt. `Debug` shows a response's status and body length, never its body (it may
+/// hold a token).
+pub enum CallDecision {
+    /// Sleep this long, then authorize the request again and send it again.
+    Retry(Duration),
+    /// The call is over: parse this response, or return this error.
+    Finish(Result<http::Response<Vec<u8>>, Error>),
+}
+
+impl fmt::Debug for CallDecision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Retry(delay) => f.debug_tuple("Retry").field(delay).finish(),
+            Self::Finish(Ok(response)) => f
+                .debug_struct("Finish")
+                .field("status", &response.status())
+                .field("body_len", &response.body().len())
+                .finish_non_exhaustive(),
+            Self::Finish(Err(error)) => f.debug_tuple("Finish").field(error).finish(),
+        }
+    }
+}
+
+impl Call {
+    /// A call with the retry policy and time limits of `options`, of an operation whose request may
+    /// (`idempotent`) or may not be repeated after it may have reached the service.
+    pub fn new(options: &ClientOptions, idempotent: bool) -> Self {
+        Self {
+            retry: RetryPolicy::new(options.retry),
+            attempt_timeout: options.attempt_timeout,
+            timeout: options.timeout,
+            idempotent,
+            attempt: 0,
+        }
+    }
+
+    /// The number of the attempt under way, 1 for the first (0 before the first starts).
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Starts the next attempt, `elapsed` after the call began, and returns its time limit: the
+    /// per-attempt timeout, cut short by what is left of the call's timeout. When nothing is left, the
+    /// call fails with a timeout error naming the call's timeout.
+    pub fn start_attempt(&mut self, elapsed: Duration) -> Result<Option<Duration>, Error> {
+        self.attempt = self.attempt.saturating_add(1);
+        let Some(total) = self.timeout else {
+            return Ok(self.attempt_timeout);
+        };
+        let remaining = total.saturating_sub(elapsed);
+        if remaining.is_zero() {
+            return Err(Error::timeout(total));
+        }
+        Ok(Some(
+            self.attempt_timeout
+                .map_or(remaining, |limit| limit.min(remaining)),
+        ))
+    }
+
+    /// What follows the attempt that ended with `result`, `elapsed` after the call began: a retry, when
+    /// the [`RetryPolicy`] allows one (given the `jitter` in `0..=1` and the time `now`, for an HTTP-date
+    /// `Retry-After`) and it starts within the call's timeout; otherwise the end of the call. A timeout
+    /// that ends the whole call is reported as the call's timeout, not as the attempt's remainder.
+    pub fn decide(
+        &self,
+        result: Result<http::Response<Vec<u8>>, Error>,
+        elapsed: Duration,
+        jitter: f64,
+        now: SystemTime,
+    ) -> CallDecision {
+        let decision = match outcome(&result) {
+            Some(outcome) => self.retry.decide(
+                self.attempt,
+                elapsed,
+                &outcome,
+                self.idempotent,
+                jitter,
+                now,
+            ),
+            None => RetryDecision::Stop,
+        };
+        match decision {
+            RetryDecision::RetryAfter(delay) if self.fits(elapsed, delay) => {
+                CallDecision::Retry(delay)
+            }
+            _ => CallDecision::Finish(self.finish(result, elapsed)),
+        }
+    }
+
+    /// Whether a retry after `delay` still starts within the call's timeout.
+    fn fits(&self, elapsed: Duration, delay: Duration) -> bool {
+        self.timeout.is_none_or(|total| {
+            elapsed
+                .checked_add(delay)
+                .is_some_and(|start| start < total)
+        })
+    }
+
+    fn finish(
+        &self,
+        result: Result<http::Response<Vec<u8>>, Error>,
+        elapsed: Duration,
+    ) -> Result<http::Response<Vec<u8>>, Error> {
+        match (result, self.timeout) {
+            (Err(error), Some(total)) if error.kind() == ErrorKind::Timeout && elapsed >= total => {
+                Err(Error::timeout(total))
+            }
+            (result, _) => result,
+        }
+    }
+}
+
+/// What the retry policy needs to know; `None` for failures that no retry can fix.
+fn outcome(result: &Result<http::Response<Vec<u8>>, Error>) -> Option<Outcome<'_>> {
+    match result {
+        Ok(response) => Some(Outcome::Response {
+            status: response.status(),
+            headers: response.headers(),
+        }),
+        Err(error) if error.kind() == ErrorKind::Timeout => Some(Outcome::Timeout),
+        Err(error) if error.kind() == ErrorKind::Transport => Some(Outcome::Transport {
+            may_have_been_sent: error.may_have_been_sent(),
+        }),
+        Err(_) => None,
+    }
+}
+
+/// The `x-ms-client-request-id` of a call (the same on all its attempts) made of 128 random bits drawn by
+/// the caller: a version 4 UUID, hyphenated, lowercase.
+///
+/// ```
+/// let id = acs_identity_core::client_request_id(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+/// assert_eq!(id, "01234567-89ab-4def-8123-456789abcdef");
+/// ```
+pub fn client_request_id(random: u128) -> HeaderValue {
+    const VERSION: u128 = 0xF << 76;
+    const VARIANT: u128 = 0x3 << 62;
+    let bits = (((random & !VERSION) | (0x4 << 76)) & !VARIANT) | (0x2 << 62);
+    let id = format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        bits >> 96,
+        (bits >> 80) & 0xFFFF,
+        (bits >> 64) & 0xFFFF,
+        (bits >> 48) & 0xFFFF,
+        bits & 0xFFFF_FFFF_FFFF,
+    );
+    HeaderValue::try_from(id).unwrap_or(HeaderValue::from_static(
+        "00000000-0000-4000-8000-000000000000",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECS: fn(u64) -> Duration = Duration::from_secs;
+
+    fn options(attempt_timeout: Option<u64>, timeout: Option<u64>) -> ClientOptions {
+        ClientOptions {
+            attempt_timeout: attempt_timeout.map(SECS),
+            timeout: timeout.map(SECS),
+            ..Default::default()
+        }
+    }
+
+    fn response(status: u16) -> Result<http::Response<Vec<u8>>, Error> {
+        Ok(http::Response::builder()
+            .status(status)
+            .body(Vec::new())
+            .unwrap())
+    }
+
+    fn decide(
+        call: &Call,
+        result: Result<http::Response<Vec<u8>>, Error>,
+        elapsed: u64,
+    ) -> CallDecision {
+        call.decide(result, SECS(elapsed), 0.5, SystemTime::UNIX_EPOCH)
+    }
+
+    fn retried(decision: &CallDecision) -> Option<Duration> {
+        match decision {
+            CallDecision::Retry(delay) => Some(*delay),
+            CallDecision::Finish(_) => None,
+        }
+    }
+
+    #[test]
+    fn attempt_timeouts_are_cut_short_by_the_call_timeout() {
+        // (attempt timeout, call timeout, elapsed, expected limit; None: the call has timed out)
+        let table = [
+            (Some(30), None, 100, Some(Some(30))),
+            (None, None, 100, Some(None)),
+            (Some(30), Some(100), 0, Some(Some(30))),
+            (Some(30), Some(100), 80, Some(Some(20))),
+            (None, Some(100), 60, Some(Some(40))),
+            (Some(30), Some(100), 100, None),
+            (Some(30), Some(100), 150, None),
+        ];
+        for (attempt_timeout, timeout, elapsed, expected) in table {
+            let mut call = Call::new(&options(attempt_timeout, timeout), true);
+            let limit = call.start_attempt(SECS(elapsed));
+            let case = format!("{attempt_timeout:?} {timeout:?} {elapsed}");
+            match expected {
+                Some(limit_secs) => {
+                    assert_eq!(limit.unwrap(), limit_secs.map(SECS), "{case}");
+                }
+                None => {
+                    let error = limit.unwrap_err();
+                    assert_eq!(error.kind(), ErrorKind::Timeout, "{case}");
+                    assert_eq!(error.to_string(), Error::timeout(SECS(100)).to_string());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn attempts_are_counted() {
+        let mut call = Call::new(&ClientOptions::default(), true);
+        assert_eq!(call.attempt(), 0);
+        for expected in 1..=3 {
+            call.start_attempt(Duration::ZERO).unwrap();
+            assert_eq!(call.attempt(), expected);
+        }
+    }
+
+    #[test]
+    fn the_retry_policy_decides_within_the_call_timeout() {
+        let mut call = Call::new(&options(Some(30), Some(10)), false);
+        call.start_attempt(Duration::ZERO).unwrap();
+        // 0.8 s backoff for the first retry.
+        assert_eq!(
+            retried(&decide(&call, response(503), 0)),
+            None,
+            "not idempotent"
+        );
+        assert_eq!(
+            retried(&decide(&call, response(429), 0)),
+            Some(Duration::from_millis(800))
+        );
+        // A retry that would start at the call's timeout or later is not made.
+        assert_eq!(
+            retried(&decide(&call, response(429), 9)),
+            Some(Duration::from_millis(800))
+        );
+        assert_eq!(retried(&decide(&call, response(429), 10)), None);
+        let CallDecision::Finish(Ok(last)) = decide(&call, response(429), 10) else {
+            panic!("the last response is returned")
+        };
+        assert_eq!(last.status(), 429);
+
+        let unlimited = Call::new(&options(Some(30), None), true);
+        assert_eq!(
+            retried(&decide(&unlimited, response(503), 100)),
+            Some(Duration::from_millis(800))
+        );
+        assert_eq!(retried(&decide(&unlimited, response(200), 0)), None);
+    }
+
+    #[test]
+    fn failures_are_mapped_onto_outcomes() {
+        let mut call = Call::new(&ClientOptions::default(), false);
+        call.start_attempt(Duration::ZERO).unwrap();
+        let never_sent = Error::transport(std::io::Error::other("refused"), false);
+        let maybe_sent = Error::transport(std::io::Error::other("reset"), true);
+        assert!(retried(&decide(&call, Err(never_sent), 0)).is_some());
+        assert!(retried(&decide(&call, Err(maybe_sent), 0)).is_none());
+        assert!(retried(&decide(&call, Err(Error::timeout(SECS(1))), 0)).is_none());
+        assert!(retried(&decide(&call, Err(Error::invalid_input("bad")), 0)).is_none());
+
+        let mut idempotent = Call::new(&ClientOptions::default(), true);
+        idempotent.start_attempt(Duration::ZERO).unwrap();
+        assert!(retried(&decide(&idempotent, Err(Error::timeout(SECS(1))), 0)).is_some());
+        let credential = Error::credential(std::io::Error::other("no token"));
+        assert!(retried(&decide(&idempotent, Err(credential), 0)).is_none());
+    }
+
+    #[test]
+    fn a_timeout_that_ends_the_call_names_the_call_timeout() {
+        let mut call = Call::new(&options(Some(30), Some(10)), false);
+        call.start_attempt(SECS(4)).unwrap();
+        let CallDecision::Finish(Err(error)) = decide(&call, Err(Error::timeout(SECS(6))), 10)
+        else {
+            panic!("a timeout of a non-idempotent call is final")
+        };
+        assert_eq!(error.to_string(), Error::timeout(SECS(10)).to_string());
+        // Before the call's timeout, the attempt's own timeout is reported.
+        let CallDecision::Finish(Err(error)) = decide(&call, Err(Error::timeout(SECS(6))), 9)
+        else {
+            panic!("a timeout of a non-idempotent call is final")
+        };
+        assert_eq!(error.to_string(), Error::timeout(SECS(6)).to_string());
+    }
+
+    #[test]
+    fn debug_never_shows_a_body() {
+        let body = br#"{"token":"eyJ-secret"}"#.to_vec();
+        let response = http::Response::builder().status(200).body(body).unwrap();
+        let shown = format!("{:?}", CallDecision::Finish(Ok(response)));
+        assert_eq!(shown, "Finish { status: 200, body_len: 22, .. }");
+        let shown = format!("{:?}", CallDecision::Retry(SECS(1)));
+        assert_eq!(shown, "Retry(1s)");
+    }
+
+    #[test]
+    fn client_request_ids_are_version_4_uuids() {
+        assert_eq!(client_request_id(0), "00000000-0000-4000-8000-000000000000");
+        assert_eq!(
+            client_request_id(u128::MAX),
+            "ffffffff-ffff-4fff-bfff-ffffffffffff"
+        );
+        assert_eq!(
+            client_request_id(0xfedc_ba98_7654_3210_fedc_ba98_7654_3210),
+            "fedcba98-7654-4210-bedc-ba9876543210"
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! What every call of one client shares: the service settings, the options, and how a call starts.
+
+use acs_auth::Endpoint;
+use http::HeaderValue;
+
+use crate::user_agent::SDK;
+use crate::{Call, ClientOptions, Error, Operation, ServiceConfig, client_request_id, prepare};
+
+/// A client's settings, resolved once from its endpoint and [`ClientOptions`].
+///
+/// Building one never fails: an invalid application id makes every call fail, before any I/O, with an
+/// [`ErrorKind::InvalidInput`](crate::ErrorKind) error, so that client constructors stay infallible.
+///
+/// ```
+/// use acs_auth::Endpoint;
+/// use acs_identity_core::{ClientConfig, ClientOptions, CreateUser};
+///
+/// let endpoint = Endpoint::parse("https://contoso.communication.azure.com")?;
+/// let config = ClientConfig::new(endpoint, ClientOptions::default(), "0.1.0", "rustc-1.88.0");
+/// let (request, call) = config.start(&CreateUser::default(), 0x0123_4567_89ab_cdef_0123_4567_89ab_cdef)?;
+/// assert_eq!(request.headers()["x-ms-client-request-id"], "01234567-89ab-4def-8123-456789abcdef");
+/// assert_eq!(call.attempt(), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    service: ServiceConfig,
+    options: ClientOptions,
+    /// Why the options are unusable; every call fails with it.
+    invalid_options: Option<String>,
+}
+
+impl ClientConfig {
+    /// The settings of a client of `endpoint`. Its `User-Agent` names the frontend's `crate_version`, the
+    /// `rustc` it was built with, and the OS and architecture it runs on, after the application id of
+    /// `options`.
+    pub fn new(
+        endpoint: Endpoint,
+        options: ClientOptions,
+        crate_version: &str,
+        rustc: &str,
+    ) -> Self {
+        let user_agent = |application_id| {
+            crate::user_agent(
+                application_id,
+                crate_version,
+                rustc,
+                std::env::consts::OS,
+                std::env::consts::ARCH,
+            )
+        };
+        let (user_agent, invalid_options) = match user_agent(options.application_id.as_deref()) {
+            Ok(value) => (value, None),
+            // Keep a usable client value; every call reports the problem.
+            Err(error) => (
+                user_agent(None).unwrap_or(HeaderValue::from_static(SDK)),
+                Some(error.to_string()),
+            ),
+        };
+        Self {
+            service: ServiceConfig::new(endpoint, options.api_version, user_agent),
+            options,
+            invalid_options,
+        }
+    }
+
+    /// The resource and settings requests are built for.
+    pub fn service(&self) -> &ServiceConfig {
+        &self.service
+    }
+
+    /// The options the client was built with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// Starts a call of `operation`: its unsigned request, stamped with the call's client request id
+    /// (made of `request_id`, random bits drawn by the caller; see [`client_request_id`]), and its
+    /// [`Call`] state. Fails before any I/O on invalid options or input.
+    pub fn start<O: Operation + ?Sized>(
+        &self,
+        operation: &O,
+        request_id: u128,
+    ) -> Result<(http::Request<Vec<u8>>, Call), Error> {
+        if let Some(problem) = &self.invalid_options {
+            return Err(Error::invalid_input(problem.clone()));
+        }
+        let request = prepare(operation, &self.service, &client_request_id(request_id))?;
+        Ok((request, Call::new(&self.options, operation.is_idempotent())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CreateUser, ErrorKind};
+
+    fn config(application_id: Option<&str>) -> ClientConfig {
+        let options = ClientOptions {
+            application_id: application_id.map(str::to_owned),
+            ..Default::default()
+        };
+        let endpoint = Endpoint::parse("https://contoso.communication.azure.com").unwrap();
+        ClientConfig::new(endpoint, options, "1.2.3", "rustc-1.88.0")
+    }
+
+    #[test]
+    fn the_user_agent_names_the_application_and_the_frontend() {
+        let config = config(Some("contoso-app"));
+        let user_agent = config.service().user_agent.to_str().unwrap();
+        assert!(
+            user_agent
+                .starts_with("contoso-app azsdk-rust-communication-identity/1.2.3 (rustc-1.88.0; "),
+            "{user_agent}"
+        );
+        let (request, _) = config.start(&CreateUser::default(), 1).unwrap();
+        assert_eq!(request.headers()["user-agent"], user_agent);
+    }
+
+    #[test]
+    fn an_invalid_application_id_fails_every_call_but_not_the_construction() {
+        let config = config(Some("has spaces"));
+        let user_agent = config.service().user_agent.to_str().unwrap();
+        assert!(
+            user_agent.starts_with("azsdk-rust-communication-identity/1.2.3"),
+            "{user_agent}"
+        );
+        let error = config.start(&CreateUser::default(), 1).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput);
+        assert!(error.to_string().contains("application id"), "{error}");
+    }
+
+    #[test]
+    fn a_call_is_idempotent_as_its_operation_is() {
+        let config = config(None);
+        let plain = CreateUser::default();
+        let custom =
+            CreateUser::with_custom_id(acs_identity_types::CustomId::new("alice").unwrap());
+        let (_, call) = config.start(&plain, 1).unwrap();
+        let (_, custom_call) = config.start(&custom, 1).unwrap();
+        let failed = || Err(Error::timeout(std::time::Duration::from_secs(1)));
+        let now = std::time::SystemTime::UNIX_EPOCH;
+        let zero = std::time::Duration::ZERO;
+        assert!(matches!(
+            call.decide(failed(), zero, 0.5, now),
+            crate::CallDecision::Finish(_)
+        ));
+        assert!(matches!(
+            custom_call.decide(failed(), zero, 0.5, now),
+            crate::CallDecision::Retry(_)
+        ));
+    }
+}

@@ -6,6 +6,8 @@
 //! self-signed certificate) and runs each script of `xtask/interop/` against it. A script prints `plan N`, one
 //! `ok <check>` line per check and stops at its first `FAIL <check>: <why>`. Every child process is bounded in
 //! time, the emulator is killed whatever happens, and the command fails if any script did.
+//!
+//! `cargo xtask bench` reuses the installs, the emulator launcher and the bounded child processes.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -37,7 +39,7 @@ const DRAIN_GRACE: Duration = Duration::from_secs(2);
 const CERT_FILE: &str = "emulator-cert.pem";
 
 #[derive(Clone, Copy, PartialEq)]
-enum Transport {
+pub(crate) enum Transport {
     Http,
     Https,
 }
@@ -145,7 +147,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn workspace_root() -> Result<PathBuf> {
+pub(crate) fn workspace_root() -> Result<PathBuf> {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest_dir
         .parent()
@@ -154,7 +156,7 @@ fn workspace_root() -> Result<PathBuf> {
 }
 
 /// The workspace's target dir as cargo sees it (so `CARGO_TARGET_DIR` and config are respected).
-fn target_dir(workspace: &Path) -> Result<PathBuf> {
+pub(crate) fn target_dir(workspace: &Path) -> Result<PathBuf> {
     let mut command = Command::new(cargo());
     command
         .args(["metadata", "--format-version", "1", "--no-deps"])
@@ -169,12 +171,12 @@ fn target_dir(workspace: &Path) -> Result<PathBuf> {
     Ok(PathBuf::from(target))
 }
 
-fn cargo() -> String {
+pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
 /// A venv with the pinned requirements; reused while its stamp (a copy of the requirements) matches.
-fn install_python(scripts: &Path, venv: &Path) -> Result<PathBuf> {
+pub(crate) fn install_python(scripts: &Path, venv: &Path) -> Result<PathBuf> {
     let t = Instant::now();
     let requirements = scripts.join("requirements.txt");
     let pins =
@@ -190,10 +192,10 @@ fn install_python(scripts: &Path, venv: &Path) -> Result<PathBuf> {
         pinned_python(&pins, "azure-communication-identity")
     );
     if python.exists() && fs::read_to_string(&stamp).is_ok_and(|s| s == pins) {
-        println!("==> python SDK: reusing {} ({versions})", venv.display());
+        eprintln!("==> python SDK: reusing {} ({versions})", venv.display());
         return Ok(python);
     }
-    println!(
+    eprintln!(
         "==> python SDK: installing {versions} into {} (from PyPI)",
         venv.display()
     );
@@ -219,7 +221,7 @@ fn install_python(scripts: &Path, venv: &Path) -> Result<PathBuf> {
         .arg(&requirements);
     run_bounded(&mut command, INSTALL_TIMEOUT, None)?.check("pip install")?;
     fs::write(&stamp, pins).context("writing the venv stamp")?;
-    println!("    installed in {:.1}s", t.elapsed().as_secs_f64());
+    eprintln!("    installed in {:.1}s", t.elapsed().as_secs_f64());
     Ok(python)
 }
 
@@ -231,7 +233,7 @@ fn pinned_python(pins: &str, package: &str) -> String {
 }
 
 /// `npm ci` from the committed lock file; reused while its stamp (a copy of the lock) matches.
-fn install_js(scripts: &Path, dir: &Path) -> Result<PathBuf> {
+pub(crate) fn install_js(scripts: &Path, dir: &Path) -> Result<PathBuf> {
     let t = Instant::now();
     let source = scripts.join("js");
     let lock =
@@ -239,10 +241,10 @@ fn install_js(scripts: &Path, dir: &Path) -> Result<PathBuf> {
     let stamp = dir.join("node_modules").join(".interop-package-lock.json");
     let versions = pinned_js(&lock)?;
     if fs::read_to_string(&stamp).is_ok_and(|s| s == lock) {
-        println!("==> JS SDK: reusing {} ({versions})", dir.display());
+        eprintln!("==> JS SDK: reusing {} ({versions})", dir.display());
         return Ok(dir.to_path_buf());
     }
-    println!(
+    eprintln!(
         "==> JS SDK: installing {versions} into {} (npm ci)",
         dir.display()
     );
@@ -257,7 +259,7 @@ fn install_js(scripts: &Path, dir: &Path) -> Result<PathBuf> {
         .current_dir(dir);
     run_bounded(&mut command, INSTALL_TIMEOUT, None)?.check("npm ci")?;
     fs::write(&stamp, lock).context("writing the node_modules stamp")?;
-    println!("    installed in {:.1}s", t.elapsed().as_secs_f64());
+    eprintln!("    installed in {:.1}s", t.elapsed().as_secs_f64());
     Ok(dir.to_path_buf())
 }
 
@@ -309,7 +311,7 @@ fn build_emulator(workspace: &Path, target: &Path) -> Result<PathBuf> {
 }
 
 /// A running emulator; dropping it kills the process.
-struct Emulator {
+pub(crate) struct Emulator {
     child: Child,
     transport: Transport,
     connection_string: String,
@@ -317,7 +319,7 @@ struct Emulator {
 }
 
 impl Emulator {
-    fn start(binary: &Path, transport: Transport, dir: &Path) -> Result<Self> {
+    pub(crate) fn start(binary: &Path, transport: Transport, dir: &Path) -> Result<Self> {
         let name = transport.name();
         let stdout_path = dir.join(format!("emulator-{name}.stdout"));
         let log_path = dir.join(format!("emulator-{name}.log"));
@@ -355,7 +357,7 @@ impl Emulator {
             .split(';')
             .next()
             .unwrap_or_default();
-        println!(
+        eprintln!(
             "==> emulator over {name}: {endpoint} (log: {})",
             log_path.display()
         );
@@ -394,8 +396,13 @@ impl Emulator {
         }
     }
 
+    /// The emulator's process id.
+    pub(crate) fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The environment a script needs to reach this emulator.
-    fn configure(&self, command: &mut Command) {
+    pub(crate) fn configure(&self, command: &mut Command) {
         command
             .env("ACS_CONNECTION_STRING", &self.connection_string)
             .env("INTEROP_TRANSPORT", self.transport.name())
@@ -481,14 +488,14 @@ fn print_summary(results: &[RunResult], elapsed: Duration) {
 }
 
 /// A finished (or timed-out, `status: None`) child's output.
-struct Output {
-    status: Option<ExitStatus>,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Output {
+    pub(crate) status: Option<ExitStatus>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Output {
-    fn check(&self, what: &str) -> Result<()> {
+    pub(crate) fn check(&self, what: &str) -> Result<()> {
         match self.status {
             Some(status) if status.success() => Ok(()),
             Some(status) => bail!("{what} failed ({status}):\n{}{}", self.stdout, self.stderr),
@@ -498,7 +505,11 @@ impl Output {
 }
 
 /// Runs a child with a deadline, capturing its output; with `echo`, each line is also printed as it comes.
-fn run_bounded(command: &mut Command, timeout: Duration, echo: Option<&str>) -> Result<Output> {
+pub(crate) fn run_bounded(
+    command: &mut Command,
+    timeout: Duration,
+    echo: Option<&str>,
+) -> Result<Output> {
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -581,7 +592,7 @@ fn run_bounded(command: &mut Command, timeout: Duration, echo: Option<&str>) -> 
 }
 
 /// Waits for a child whose output is not captured; kills it at the deadline (`Ok(None)`).
-fn wait_bounded(child: &mut Child, timeout: Duration) -> Result<Option<ExitStatus>> {
+pub(crate) fn wait_bounded(child: &mut Child, timeout: Duration) -> Result<Option<ExitStatus>> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(status) = child.try_wait()? {

@@ -6,7 +6,9 @@
 
 use std::process::ExitCode;
 
+mod bench;
 mod fixtures;
+mod fuzz;
 mod interop;
 mod msrv;
 
@@ -15,13 +17,17 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   fixtures --check   verify the protocol fixtures (request and response snapshots)
   fixtures --bless   rewrite the protocol fixtures from the current code
+  fuzz [--time N]    run every fuzz target for N seconds (or --runs N) each (see `cargo xtask fuzz --help`)
   interop            run the official Python and JS SDKs against the emulator
+  bench [--micro]    benchmark our clients against the official SDKs (see `cargo xtask bench --help`)
   msrv               check that no dependency needs a newer Rust than our rust-version";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("bench") => bench::run(&args[1..]),
         Some("fixtures") => fixtures::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("interop") => interop::run(&args[1..]),
         Some("msrv") => msrv::run(&args[1..]),
         Some("-h" | "--help") | None => {

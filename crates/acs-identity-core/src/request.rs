@@ -126,6 +126,8 @@ impl<'a> RequestTarget<'a> {
         *request.method_mut() = method;
         *request.uri_mut() = uri;
         let headers = request.headers_mut();
+        // Room for what the frontends add (request id, date, content hash, authorization) without a rehash.
+        headers.reserve(8);
         headers.insert(ACCEPT, APPLICATION_JSON);
         headers.insert(USER_AGENT, self.service.user_agent.clone());
         if let Some(content_type) = content_type {

@@ -65,21 +65,26 @@ pub(crate) fn missing_field(
 }
 
 /// Replaces every `"..."` in a serde message with `[redacted]`: serde quotes the offending input
-/// value there, and in a success body that value may be a token.
+/// value there (`{:?}`-escaped, so `\"` inside does not end it), and in a success body that value
+/// may be a token.
 fn redact_quoted(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
-    let mut parts = message.split('"');
-    if let Some(first) = parts.next() {
-        out.push_str(first);
-    }
-    let mut inside = true;
-    for part in parts {
-        if inside {
-            out.push_str("[redacted]");
-        } else {
-            out.push_str(part);
+    let (mut inside, mut escaped) = (false, false);
+    for c in message.chars() {
+        match (inside, escaped, c) {
+            (false, _, '"') => inside = true,
+            (false, _, c) => out.push(c),
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (true, false, '"') => {
+                inside = false;
+                out.push_str("[redacted]");
+            }
+            (true, false, _) => {}
         }
-        inside = !inside;
+    }
+    if inside {
+        out.push_str("[redacted]");
     }
     out
 }
@@ -101,6 +106,10 @@ mod tests {
             ),
             ("a \"b\" c \"d\" e", "a [redacted] c [redacted] e"),
             ("unbalanced \"tail", "unbalanced [redacted]"),
+            (
+                r#"string "a\"b\\" and "c""#,
+                "string [redacted] and [redacted]",
+            ),
             ("", ""),
         ];
         for (message, expected) in table {

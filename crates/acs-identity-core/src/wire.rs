@@ -159,7 +159,8 @@ impl Visitor<'_> for TimestampVisitor {
         OffsetDateTime::parse(text, &Rfc3339)
             .map(Timestamp)
             .map_err(|error| {
-                E::custom(format_args!("invalid RFC 3339 timestamp `{text}`: {error}"))
+                // Quoted like serde quotes values, so that the decode error's redaction removes it.
+                E::custom(format_args!("invalid RFC 3339 timestamp {text:?}: {error}"))
             })
     }
 }

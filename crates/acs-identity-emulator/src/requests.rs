@@ -24,7 +24,8 @@ pub struct RequestRecord {
     pub authorization_fingerprint: Option<String>,
     /// The `x-ms-client-request-id` header, if any.
     pub client_request_id: Option<String>,
-    /// The status answered, or `None` when the connection was dropped.
+    /// The status answered, or `None` when none was: a fault dropped the connection, or the client hung
+    /// up first (for example during an injected latency).
     pub status: Option<u16>,
     /// Whether an injected fault answered (or dropped) the request.
     pub faulted: bool,

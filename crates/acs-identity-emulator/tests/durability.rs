@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use acs_auth::ConnectionString;
+use acs_auth::{AccessKey, ConnectionString};
 use acs_identity_emulator::{Emulator, TokenStatus};
 use common::{Client, PREVIEW};
 use serde_json::json;
@@ -315,4 +315,214 @@ fn a_background_emulator_serves_synchronous_code_and_stops_on_drop() {
         std::net::TcpStream::connect(address).is_err()
     });
     assert!(refused, "the listener is closed after drop");
+}
+
+/// What the load saw acknowledged: every identity, and the one identity of each custom id.
+#[derive(Default)]
+struct Acknowledged {
+    identities: std::collections::BTreeMap<String, Option<String>>,
+    custom_ids: std::collections::BTreeMap<String, String>,
+}
+
+impl Acknowledged {
+    fn record(&mut self, id: String, custom_id: Option<String>) {
+        if let Some(custom_id) = &custom_id {
+            let first = self
+                .custom_ids
+                .entry(custom_id.clone())
+                .or_insert_with(|| id.clone());
+            assert_eq!(*first, id, "custom id {custom_id} maps to two identities");
+        }
+        let known = self.identities.entry(id).or_insert(custom_id.clone());
+        assert_eq!(*known, custom_id);
+    }
+}
+
+/// One signed request on a fresh connection; any failure (the process was killed) is an `Err`.
+async fn try_call(
+    connection: &ConnectionString,
+    method: &str,
+    target: &str,
+    body: Option<&serde_json::Value>,
+) -> Result<(u16, serde_json::Value), String> {
+    use http_body_util::{BodyExt as _, Full};
+    use hyper::body::Bytes;
+
+    let authority = connection.endpoint().host_header().to_owned();
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(target)
+        .header("host", &authority)
+        .body(body.map_or_else(Vec::new, |b| serde_json::to_vec(b).unwrap()))
+        .unwrap();
+    if body.is_some() {
+        request.headers_mut().insert(
+            "content-type",
+            http::HeaderValue::from_static("application/json"),
+        );
+    }
+    acs_auth::sign_request(
+        &mut request,
+        connection.access_key(),
+        std::time::SystemTime::now(),
+    );
+    let exchange = async {
+        let tcp = tokio::net::TcpStream::connect(&authority)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (mut sender, driver) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+                .await
+                .map_err(|e| e.to_string())?;
+        tokio::spawn(driver);
+        let response = sender
+            .send_request(request.map(|b| Full::new(Bytes::from(b))))
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+        Ok((status, json))
+    };
+    tokio::time::timeout(Duration::from_secs(20), exchange)
+        .await
+        .map_err(|_| "timed out".to_owned())?
+}
+
+/// Creates identities (plain, with a token, with a custom id from a small pool) until a call fails, which
+/// happens when the process is killed. Returns what was acknowledged.
+async fn create_until_killed(
+    connection: ConnectionString,
+    seed: u64,
+    acknowledged: std::sync::Arc<std::sync::Mutex<Acknowledged>>,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
+    use rand::{Rng as _, SeedableRng as _};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let target = format!("/identities?api-version={PREVIEW}");
+    // Bounded: the process is killed long before this many calls.
+    for _ in 0..10_000 {
+        let custom_id = rng
+            .random_bool(0.5)
+            .then(|| format!("user-{}", rng.random_range(0..40)));
+        let body = match (&custom_id, rng.random_bool(0.3)) {
+            (Some(custom_id), true) => {
+                json!({"customId": custom_id, "createTokenWithScopes": ["chat"]})
+            }
+            (Some(custom_id), false) => json!({"customId": custom_id}),
+            (None, true) => json!({"createTokenWithScopes": ["voip"]}),
+            (None, false) => json!({}),
+        };
+        let Ok((status, reply)) = try_call(&connection, "POST", &target, Some(&body)).await else {
+            return;
+        };
+        assert_eq!(status, 201, "{reply}");
+        let id = reply["identity"]["id"].as_str().unwrap().to_owned();
+        acknowledged.lock().unwrap().record(id, custom_id);
+        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Every acknowledged identity is there with its custom id, and each custom id still gives its identity.
+async fn assert_all_there(connection: &ConnectionString, acknowledged: &Acknowledged) {
+    for (id, custom_id) in &acknowledged.identities {
+        let target = format!("/identities/{id}?api-version={PREVIEW}");
+        let (status, detail) = try_call(connection, "GET", &target, None).await.unwrap();
+        assert_eq!(status, 200, "{id} lost: {detail}");
+        assert_eq!(detail["id"], id.as_str());
+        assert_eq!(detail["customId"].as_str(), custom_id.as_deref(), "{id}");
+    }
+    for (custom_id, id) in &acknowledged.custom_ids {
+        let target = format!("/identities?api-version={PREVIEW}");
+        let (status, reply) = try_call(
+            connection,
+            "POST",
+            &target,
+            Some(&json!({"customId": custom_id})),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 201);
+        assert_eq!(reply["identity"]["id"], id.as_str(), "{custom_id} moved");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_creates_survive_sigkill_at_random_points() {
+    use rand::{Rng as _, SeedableRng as _};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    const CYCLES: u64 = 5;
+    const WORKERS: u64 = 8;
+    let seed = 0x5eed_d00d;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let dir = TempDir::new("sigkill");
+    let data_dir = dir.path().to_str().unwrap().to_owned();
+    let key = AccessKey::from_bytes((0..64).map(|_| rng.random()).collect()).to_base64();
+    let args = [
+        "--data-dir",
+        &data_dir,
+        "--access-key",
+        &key,
+        "--port",
+        "0",
+        "--log-level",
+        "warn",
+    ];
+    let acknowledged = Arc::new(Mutex::new(Acknowledged::default()));
+    let mut kills_after = Vec::new();
+    for cycle in 0..CYCLES {
+        let mut child = binary(&args);
+        let connection = ConnectionString::parse(first_line(&mut child).trim()).unwrap();
+        assert_eq!(connection.access_key().to_base64(), key);
+        {
+            let snapshot = std::mem::take(&mut *acknowledged.lock().unwrap());
+            assert_all_there(&connection, &snapshot).await;
+            *acknowledged.lock().unwrap() = snapshot;
+        }
+
+        // Kill once a seeded number of creates were acknowledged, with others in flight.
+        let kill_at = rng.random_range(20..150);
+        let count = Arc::new(AtomicU64::new(0));
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|worker| {
+                tokio::spawn(create_until_killed(
+                    connection.clone(),
+                    seed ^ (cycle << 8 | worker),
+                    Arc::clone(&acknowledged),
+                    Arc::clone(&count),
+                ))
+            })
+            .collect();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while count.load(Ordering::SeqCst) < kill_at {
+            assert!(std::time::Instant::now() < deadline, "the load stalled");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        child.kill().unwrap(); // SIGKILL
+        wait(&mut child);
+        for worker in workers {
+            worker.await.unwrap();
+        }
+        kills_after.push(count.load(Ordering::SeqCst));
+    }
+
+    let mut child = binary(&args);
+    let connection = ConnectionString::parse(first_line(&mut child).trim()).unwrap();
+    let acknowledged = std::mem::take(&mut *acknowledged.lock().unwrap());
+    assert_all_there(&connection, &acknowledged).await;
+    eprintln!(
+        "durability: {CYCLES} SIGKILL cycles after {kills_after:?} acknowledged creates; \
+         {} identities, {} custom ids intact",
+        acknowledged.identities.len(),
+        acknowledged.custom_ids.len()
+    );
+    signal(&child, "-TERM");
+    assert!(wait(&mut child).success());
 }

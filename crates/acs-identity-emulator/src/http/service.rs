@@ -15,7 +15,7 @@ use crate::acs::{self, AcsError, Params, Unrouted};
 use crate::entra::{self, EntraRoute};
 use crate::faults::Outcome;
 use crate::state::State;
-use crate::{Operation, RequestRecord, admin};
+use crate::{Operation, RequestLog, RequestRecord, admin};
 
 /// The largest request body accepted.
 const MAX_BODY: usize = 1024 * 1024;
@@ -77,19 +77,20 @@ pub(crate) async fn handle(
         }
         None => Default::default(),
     };
+    let faulted = decision.outcome.is_some();
+    // Built before the work: if the client hangs up meanwhile (say during an injected latency), hyper
+    // drops this future and the guard still logs the counted request, with no status.
+    let mut pending = PendingRecord {
+        log: &state.requests,
+        record: operation
+            .filter(|_| state.requests.keeps_records())
+            .map(|operation| record(operation, &parts, None, faulted, now)),
+    };
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }
-    let faulted = decision.outcome.is_some();
     let mut response = match decision.outcome {
-        Some(Outcome::Drop) => {
-            if let Some(operation) = operation.filter(|_| state.requests.keeps_records()) {
-                state
-                    .requests
-                    .record(record(operation, &parts, None, true, now));
-            }
-            return Err(DropConnection);
-        }
+        Some(Outcome::Drop) => return Err(DropConnection),
         Some(Outcome::Respond(status, retry_after)) => response::error(
             &AcsError::injected(status).with_retry_after(retry_after.map(|r| r.header())),
         ),
@@ -100,17 +101,26 @@ pub(crate) async fn handle(
         },
     };
     response::finish(&mut response, &parts.headers, started.elapsed());
-    if let Some(operation) = operation.filter(|_| state.requests.keeps_records()) {
-        state.requests.record(record(
-            operation,
-            &parts,
-            Some(response.status().as_u16()),
-            faulted,
-            now,
-        ));
+    if let Some(record) = &mut pending.record {
+        record.status = Some(response.status().as_u16());
     }
+    drop(pending);
     tracing::debug!(method = %parts.method, path = parts.uri.path(), status = response.status().as_u16(), "request");
     Ok(response)
+}
+
+/// Logs its record when dropped, whether the request was answered or abandoned.
+struct PendingRecord<'a> {
+    log: &'a RequestLog,
+    record: Option<RequestRecord>,
+}
+
+impl Drop for PendingRecord<'_> {
+    fn drop(&mut self) {
+        if let Some(record) = self.record.take() {
+            self.log.record(record);
+        }
+    }
 }
 
 fn record(

@@ -225,7 +225,9 @@ fn run_target(
     let log = std::fs::read_to_string(&log_path)
         .with_context(|| format!("reading {}", log_path.display()))?;
     if !status.success() {
-        eprintln!("{log}");
+        // The crash report is at the end; the whole log is in the file.
+        let lines: Vec<&str> = log.lines().collect();
+        eprintln!("{}", lines[lines.len().saturating_sub(80)..].join("\n"));
         bail!(
             "fuzz target `{target}` failed; its input is in {}",
             fuzz_dir.join("artifacts").join(target).display()

@@ -3,13 +3,14 @@
 use std::fmt;
 use std::str::FromStr;
 
-use url::Url;
+use url::{Host, Url};
 
 /// The absolute `http`/`https` URL of an ACS resource, such as `https://contoso.communication.azure.com`.
 ///
 /// Rules, checked by [`Endpoint::parse`]:
 /// - the scheme is `http` or `https` (`http` serves local emulators);
-/// - there is a host, and no user name or password;
+/// - there is a host: a domain name of letters, digits, `-`, `.` and `_`, or an IP address; and no user name
+///   or password;
 /// - there is no path other than `/`, no query and no fragment. ACS endpoints have no path, and requests are
 ///   built by appending the operation's path to the origin, so a path would either be dropped silently,
 ///   hiding a typo such as a pasted portal URL, or end up in every request. Rejecting it says so at once;
@@ -59,6 +60,15 @@ impl Endpoint {
             // Unreachable for http(s), which the URL standard gives a non-empty host.
             _ => return Err(EndpointError::NotAbsoluteUrl),
         };
+        // The URL standard lets a domain hold `;`, `!`, `$`... (typed, percent-encoded, or mapped from
+        // Unicode by IDNA): no DNS name does, and a `;` would break the connection string it is printed in.
+        if let Some(Host::Domain(domain)) = url.host()
+            && !domain
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        {
+            return Err(EndpointError::InvalidHost);
+        }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(EndpointError::HasUserInfo);
         }
@@ -145,6 +155,9 @@ pub enum EndpointError {
     /// Not an absolute URL with a host.
     #[error("the endpoint is not an absolute URL with a host")]
     NotAbsoluteUrl,
+    /// The host is neither a domain name (letters, digits, `-`, `.`, `_`) nor an IP address.
+    #[error("the endpoint's host is not a domain name or an IP address")]
+    InvalidHost,
     /// The scheme is neither `https` nor `http`.
     #[error("the endpoint's scheme must be https or http")]
     UnsupportedScheme,

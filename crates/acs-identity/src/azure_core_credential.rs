@@ -17,17 +17,18 @@ use crate::{BoxFuture, TokenContext, TokenSource};
 ///
 /// ```no_run
 /// # use std::sync::Arc;
-/// # fn credential() -> Arc<dyn azure_core::credentials::TokenCredential> { unimplemented!() }
 /// use acs_identity::{AzureCoreCredential, ClientOptions, CommunicationIdentityClient, Endpoint};
 ///
-/// let credential = credential(); // e.g. azure_identity::DeveloperToolsCredential::new(None)?
+/// # fn example(credential: Arc<dyn azure_core::credentials::TokenCredential>) -> Result<(), Box<dyn std::error::Error>> {
+/// // `credential`: e.g. azure_identity::DeveloperToolsCredential::new(None)?
 /// let endpoint = Endpoint::parse("https://contoso.communication.azure.com")?;
 /// let client = CommunicationIdentityClient::with_token_source(
 ///     endpoint,
 ///     AzureCoreCredential::new(credential),
 ///     ClientOptions::default(),
 /// );
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone, Debug)]
 pub struct AzureCoreCredential {

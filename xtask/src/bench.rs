@@ -51,6 +51,8 @@ enum Runner {
     Python(&'static str),
     /// `xtask/bench/bench_identity.mjs`.
     Node,
+    /// `bench-client raw`: no client, one pre-signed request replayed, to load the emulator alone.
+    Raw,
 }
 
 /// One client, driven one way.
@@ -82,7 +84,7 @@ const fn mode(
     }
 }
 
-pub(crate) static MODES: [Mode; 9] = [
+pub(crate) static MODES: [Mode; 10] = [
     mode(
         "ours-async-1",
         "acs-identity",
@@ -134,6 +136,13 @@ pub(crate) static MODES: [Mode; 9] = [
     ),
     mode("js-1", "js", "1 in flight", Runner::Node, 1),
     mode("js-16", "js", "16 in flight", Runner::Node, 16),
+    mode(
+        "emulator-16",
+        "emulator alone",
+        "16 connections replaying one signed request",
+        Runner::Raw,
+        16,
+    ),
 ];
 
 pub(crate) struct Options {
@@ -290,6 +299,11 @@ impl Bench<'_> {
             Runner::Ours(flavour) => {
                 let mut command = Command::new(&self.client);
                 command.arg(flavour);
+                command
+            }
+            Runner::Raw => {
+                let mut command = Command::new(&self.client);
+                command.arg("raw");
                 command
             }
             Runner::Python(flavour) => {

@@ -1,8 +1,10 @@
 //! `bench-client`: our clients issuing tokens against the emulator, one process per run, for `cargo xtask bench`.
 //!
-//! `bench-client <async|blocking> <concurrency> <count> <warmup> <max_seconds>` with `ACS_CONNECTION_STRING` set.
-//! `async` is `acs-identity` on a default multi-thread tokio runtime with `concurrency` tasks sharing one
-//! client; `blocking` is `acs-identity-blocking` with `concurrency` threads sharing one client. It creates one
+//! `bench-client <async|blocking|raw> <concurrency> <count> <warmup> <max_seconds>` with `ACS_CONNECTION_STRING`
+//! set. `async` is `acs-identity` on a default multi-thread tokio runtime with `concurrency` tasks sharing one
+//! client; `blocking` is `acs-identity-blocking` with `concurrency` threads sharing one client; `raw` is no
+//! client at all but one pre-signed request replayed on `concurrency` connections, to measure the emulator
+//! alone (see `bench-client/raw.rs`). It creates one
 //! user, makes `warmup` calls, then `count` measured calls (fewer if `max_seconds` runs out), and prints one JSON
 //! line, the shape every bench client prints (see `xtask/bench/`):
 //! `{"calls", "errors", "elapsed_s", "cpu_s", "max_rss_kb", "latency_us": {"p50", "p99", "max"}}`.
@@ -15,8 +17,11 @@ use std::time::{Duration, Instant};
 
 use acs_identity::{CommunicationUserIdentifier, TokenOptions, TokenScope};
 
+#[path = "bench-client/raw.rs"]
+mod raw;
+
 const USAGE: &str =
-    "usage: bench-client <async|blocking> <concurrency> <count> <warmup> <max_seconds>
+    "usage: bench-client <async|blocking|raw> <concurrency> <count> <warmup> <max_seconds>
 (ACS_CONNECTION_STRING must be set)";
 const SCOPES: [TokenScope; 1] = [TokenScope::Chat];
 
@@ -24,6 +29,7 @@ const SCOPES: [TokenScope; 1] = [TokenScope::Chat];
 enum Mode {
     Async,
     Blocking,
+    Raw,
 }
 
 struct Args {
@@ -41,6 +47,7 @@ fn parse_args(args: &[String]) -> Option<Args> {
     let mode = match mode.as_str() {
         "async" => Mode::Async,
         "blocking" => Mode::Blocking,
+        "raw" => Mode::Raw,
         _ => return None,
     };
     Some(Args {
@@ -65,6 +72,7 @@ fn main() -> ExitCode {
     let result = match args.mode {
         Mode::Async => run_async(&args, &connection_string),
         Mode::Blocking => run_blocking(&args, &connection_string),
+        Mode::Raw => raw::run(&args, &connection_string),
     };
     match result {
         Ok(report) => {

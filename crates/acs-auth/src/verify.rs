@@ -4,13 +4,13 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::Mac as _;
 use http::header::{AUTHORIZATION, DATE, HOST};
 use http::{HeaderMap, Method};
+use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::signing::{X_MS_CONTENT_SHA256, X_MS_DATE, request_target};
-use crate::{AUTHORIZATION_SCHEME, AccessKey, content_sha256};
+use crate::signing::{Base64Digest, X_MS_CONTENT_SHA256, X_MS_DATE, request_target, signature_mac};
+use crate::{AUTHORIZATION_SCHEME, AccessKey};
 
 /// Checks the HMAC-SHA256 signature of a received request, the way the service does.
 ///
@@ -148,25 +148,24 @@ impl HmacVerification {
         let content_hash = headers
             .get(X_MS_CONTENT_SHA256)
             .ok_or(VerifyError::MissingHeader("x-ms-content-sha256"))?;
-        if content_hash.as_bytes() != content_sha256(body).as_bytes() {
+        if content_hash.as_bytes() != Base64Digest::new(&Sha256::digest(body)).as_bytes() {
             return Err(VerifyError::ContentHashMismatch);
         }
 
-        let mut mac = key.mac();
-        for part in [
-            method.as_str().as_bytes(),
-            b"\n",
-            request_target.as_bytes(),
-            b"\n",
-            date.as_bytes(),
-            b";",
-            host,
-            b";",
-            content_hash.as_bytes(),
-        ] {
-            mac.update(part);
-        }
-        let expected = mac.finalize().into_bytes();
+        let expected = signature_mac(
+            key,
+            &[
+                method.as_str().as_bytes(),
+                b"\n",
+                request_target.as_bytes(),
+                b"\n",
+                date.as_bytes(),
+                b";",
+                host,
+                b";",
+                content_hash.as_bytes(),
+            ],
+        );
         if bool::from(expected.as_slice().ct_eq(&signature)) {
             Ok(())
         } else {

@@ -1,6 +1,6 @@
 //! The one send loop: start -> authorize -> send -> ask the core -> sleep -> again.
 
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use acs_identity_core::{Authorization, CallDecision, Error, LoggedHeaders, Operation};
 use http::header::AUTHORIZATION;
@@ -19,18 +19,27 @@ impl Inner {
     }
 
     fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
-        let (request, mut call) = self.config.start(operation, rand::random())?;
+        let request_id = rand::random();
+        let (request, mut call) = self.config.start(operation, request_id)?;
         let started = Instant::now();
+        // The first attempt sends the request as built; a retry builds it again (the same bytes, the same
+        // client request id) rather than every call keeping a copy.
+        let mut first = Some(request);
         loop {
-            let mut attempt = request.clone();
+            let mut attempt = match first.take() {
+                Some(request) => request,
+                None => self.config.request(operation, request_id)?,
+            };
             if operation.authorization() == Authorization::Credential {
                 self.authorize(&mut attempt)?;
             }
             let timeout = call.start_attempt(started.elapsed())?;
             log_request(call.attempt(), &attempt);
             let result = self.transport.send(attempt, timeout);
-            log_result(&result, started);
-            match call.decide(result, started.elapsed(), rand::random(), SystemTime::now()) {
+            // One clock read for the log and the decision.
+            let elapsed = started.elapsed();
+            log_result(&result, elapsed);
+            match call.decide(result, elapsed, rand::random(), SystemTime::now()) {
                 CallDecision::Retry(delay) => {
                     let delay_ms = delay.as_millis() as u64;
                     tracing::debug!(attempt = call.attempt(), delay_ms, "retrying");
@@ -67,8 +76,8 @@ fn log_request(attempt: u32, request: &http::Request<Vec<u8>>) {
     );
 }
 
-fn log_result(result: &Result<http::Response<Vec<u8>>, Error>, started: Instant) {
-    let elapsed_ms = started.elapsed().as_millis() as u64;
+fn log_result(result: &Result<http::Response<Vec<u8>>, Error>, elapsed: Duration) {
+    let elapsed_ms = elapsed.as_millis() as u64;
     match result {
         Ok(response) => tracing::debug!(
             status = response.status().as_u16(),

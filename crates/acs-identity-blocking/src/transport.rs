@@ -1,6 +1,6 @@
 //! The ureq adapter: `http::Request<Vec<u8>>` in, `http::Response<Vec<u8>>` out. Nothing else.
 
-use std::io::ErrorKind as IoErrorKind;
+use std::io::{ErrorKind as IoErrorKind, Read as _};
 use std::time::Duration;
 
 use acs_identity_core::Error;
@@ -59,12 +59,15 @@ impl Transport {
         };
         let classify = |error: ureq::Error| classify(error, timeout);
         let (parts, mut body) = self.agent.run(request).map_err(classify)?.into_parts();
-        let body = body
-            .with_config()
+        // Sized from Content-Length up front: one read and no regrowing for the usual small answer.
+        let expected = body.content_length().unwrap_or(0).min(MAX_BODY);
+        let mut out = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+        body.with_config()
             .limit(MAX_BODY)
-            .read_to_vec()
-            .map_err(classify)?;
-        Ok(http::Response::from_parts(parts, body))
+            .reader()
+            .read_to_end(&mut out)
+            .map_err(|e| classify(ureq::Error::from(e)))?;
+        Ok(http::Response::from_parts(parts, out))
     }
 }
 

@@ -175,15 +175,22 @@ pub fn client_request_id(random: u128) -> HeaderValue {
     const VERSION: u128 = 0xF << 76;
     const VARIANT: u128 = 0x3 << 62;
     let bits = (((random & !VERSION) | (0x4 << 76)) & !VARIANT) | (0x2 << 62);
-    let id = format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        bits >> 96,
-        (bits >> 80) & 0xFFFF,
-        (bits >> 64) & 0xFFFF,
-        (bits >> 48) & 0xFFFF,
-        bits & 0xFFFF_FFFF_FFFF,
-    );
-    HeaderValue::try_from(id).unwrap_or(HeaderValue::from_static(
+    // 32 hex digits, most significant first, with hyphens between the groups: formatted on the stack.
+    let mut id = [b'-'; 36];
+    let mut nibble = 32;
+    for (i, slot) in id.iter_mut().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            continue;
+        }
+        nibble -= 1;
+        let digit = ((bits >> (nibble * 4)) & 0xF) as u8;
+        *slot = if digit < 10 {
+            b'0' + digit
+        } else {
+            b'a' + digit - 10
+        };
+    }
+    HeaderValue::from_bytes(&id).unwrap_or(HeaderValue::from_static(
         "00000000-0000-4000-8000-000000000000",
     ))
 }
@@ -352,5 +359,22 @@ mod tests {
             client_request_id(0xfedc_ba98_7654_3210_fedc_ba98_7654_3210),
             "fedcba98-7654-4210-bedc-ba9876543210"
         );
+        // The same text as formatting each field in hex.
+        let mut random = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834_u128;
+        for _ in 0..64 {
+            random = random
+                .wrapping_mul(0x2360_ed05_1fc6_5da4_4385_df64_9fcc_f645)
+                .wrapping_add(1);
+            let bits = (random & !(0xF << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
+            let expected = format!(
+                "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                bits >> 96,
+                (bits >> 80) & 0xFFFF,
+                (bits >> 64) & 0xFFFF,
+                (bits >> 48) & 0xFFFF,
+                bits & 0xFFFF_FFFF_FFFF,
+            );
+            assert_eq!(client_request_id(random), expected.as_str());
+        }
     }
 }

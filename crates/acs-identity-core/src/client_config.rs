@@ -82,11 +82,22 @@ impl ClientConfig {
         operation: &O,
         request_id: u128,
     ) -> Result<(http::Request<Vec<u8>>, Call), Error> {
+        let request = self.request(operation, request_id)?;
+        Ok((request, Call::new(&self.options, operation.is_idempotent())))
+    }
+
+    /// The unsigned request of `operation` with the client request id made of `request_id`: the request
+    /// [`start`](Self::start) returns, built again. Building is deterministic, so a frontend can rebuild the
+    /// request of a retry (with the same `request_id`) instead of keeping a copy of every first attempt.
+    pub fn request<O: Operation + ?Sized>(
+        &self,
+        operation: &O,
+        request_id: u128,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
         if let Some(problem) = &self.invalid_options {
             return Err(Error::invalid_input(problem.clone()));
         }
-        let request = prepare(operation, &self.service, &client_request_id(request_id))?;
-        Ok((request, Call::new(&self.options, operation.is_idempotent())))
+        prepare(operation, &self.service, &client_request_id(request_id))
     }
 }
 
@@ -128,6 +139,19 @@ mod tests {
         let error = config.start(&CreateUser::default(), 1).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidInput);
         assert!(error.to_string().contains("application id"), "{error}");
+    }
+
+    #[test]
+    fn a_rebuilt_request_is_the_started_one() {
+        let config = config(Some("contoso-app"));
+        let operation =
+            CreateUser::with_custom_id(acs_identity_types::CustomId::new("alice").unwrap());
+        let (started, _) = config.start(&operation, 42).unwrap();
+        let rebuilt = config.request(&operation, 42).unwrap();
+        assert_eq!(rebuilt.method(), started.method());
+        assert_eq!(rebuilt.uri(), started.uri());
+        assert_eq!(rebuilt.headers(), started.headers());
+        assert_eq!(rebuilt.body(), started.body());
     }
 
     #[test]

@@ -4,9 +4,11 @@ use std::io::{ErrorKind as IoErrorKind, Read as _};
 use std::time::Duration;
 
 use acs_identity_core::Error;
-use ureq::unversioned::transport::DefaultConnector;
 
 use crate::resolver::CachingResolver;
+
+#[cfg(unix)]
+mod tcp;
 
 /// Responses larger than this are cut off as transport errors: ACS answers are a few kilobytes.
 const MAX_BODY: u64 = 4 << 20;
@@ -36,7 +38,12 @@ impl Transport {
                 .build(),
         );
         let resolver = CachingResolver::default();
-        let agent = ureq::Agent::with_parts(config.build(), DefaultConnector::new(), resolver);
+        // Our TCP transport needs Unix system calls (see `transport/tcp.rs`); elsewhere ureq's chain is used as is.
+        #[cfg(unix)]
+        let connector = tcp::connector();
+        #[cfg(not(unix))]
+        let connector = ureq::unversioned::transport::DefaultConnector::new();
+        let agent = ureq::Agent::with_parts(config.build(), connector, resolver);
         Self {
             agent,
             attempt_timeout,

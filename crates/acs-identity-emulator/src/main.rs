@@ -2,6 +2,11 @@
 //!
 //! Prints one line on stdout, the connection string, once it listens; everything else goes to stderr.
 
+/// mimalloc spends less per request than glibc's malloc under load (feature `mimalloc`, on by default).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;

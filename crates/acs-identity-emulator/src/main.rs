@@ -134,10 +134,12 @@ fn describe(emulator: &RunningEmulator, args: &Args) -> Result<(), String> {
         emulator.entra_authority(),
         emulator.entra_tenant_id()
     );
+    // The client secret is a secret: not printed. Whoever holds the access key reads it from the admin API, or
+    // chooses it.
     eprintln!(
-        "entra app: client id {}  client secret {}  scope {}",
+        "entra app: client id {}  scope {}  client secret: not shown (choose it with --entra-client-secret, \
+         or read it from GET /_emulator/info, signed with the access key)",
         emulator.entra_app().client_id(),
-        emulator.entra_app().client_secret(),
         acs_identity_emulator::COMMUNICATION_SCOPE
     );
     if let Some(pem) = emulator.tls_certificate_pem() {

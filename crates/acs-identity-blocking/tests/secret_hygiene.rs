@@ -8,8 +8,7 @@
 //! installs the global subscriber.
 
 use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::net::TcpListener;
 use std::time::{Duration, SystemTime};
 
 use acs_identity_blocking::{
@@ -20,101 +19,15 @@ use acs_identity_blocking::{
     parse_access_token,
 };
 use acs_identity_emulator::{Emulator, EntraUser, Fault, FaultRule, Operation, RetryAfter};
-use tracing_subscriber::fmt::MakeWriter;
 use uuid::Uuid;
 
-/// Bytes written by the subscriber, or seen by a proxy.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
+#[path = "../../acs-identity/tests/common/hygiene.rs"]
+mod hygiene;
+#[path = "../../acs-identity/tests/common/proxy.rs"]
+mod proxy;
 
-impl Buffer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl std::io::Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Buffer {
-    type Writer = Buffer;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-/// A loopback proxy to `upstream` that keeps a copy of all traffic, both ways.
-fn recording_proxy(upstream: SocketAddr) -> (String, Buffer) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    let wire = Buffer::default();
-    let record = wire.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let (Ok(client), Ok(server)) = (client, TcpStream::connect(upstream)) else {
-                return;
-            };
-            for (mut from, mut to) in [
-                (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                (server, client),
-            ] {
-                let mut record = record.clone();
-                std::thread::spawn(move || {
-                    let mut buffer = [0; 16 * 1024];
-                    while let Ok(n @ 1..) = from.read(&mut buffer) {
-                        record.write_all(&buffer[..n]).unwrap();
-                        if to.write_all(&buffer[..n]).is_err() {
-                            break;
-                        }
-                    }
-                    let _ = to.shutdown(std::net::Shutdown::Both);
-                });
-            }
-        }
-    });
-    (format!("http://{address}"), wire)
-}
-
-/// Every value that follows one of `markers` in `wire`, up to a delimiter.
-fn harvest(wire: &str) -> Vec<String> {
-    let markers = [
-        ("Signature=", &['\r', '\n', '&'][..]),
-        ("Bearer ", &['\r', '\n'][..]),
-        ("client_secret=", &['&', '\r', '\n'][..]),
-        ("\"token\":\"", &['"'][..]),
-        ("\"access_token\":\"", &['"'][..]),
-    ];
-    let mut found = Vec::new();
-    for (marker, ends) in markers {
-        for (at, _) in wire.match_indices(marker) {
-            let rest = &wire[at + marker.len()..];
-            let value = &rest[..rest.find(ends).unwrap_or(rest.len())];
-            found.push(value.to_owned());
-        }
-    }
-    found.sort();
-    found.dedup();
-    found
-}
-
-fn assert_hidden(shown: &str, secrets: &[String], what: &str) {
-    for secret in secrets {
-        assert!(secret.len() >= 16, "{what}: a secret too short to look for");
-        assert!(
-            !shown.contains(secret.as_str()),
-            "{what} shows a secret: {shown}"
-        );
-    }
-}
+use hygiene::{assert_hidden, harvest};
+use proxy::{Buffer, Proxy};
 
 #[test]
 fn a_trace_capture_of_a_whole_session_holds_no_secret() {
@@ -127,7 +40,9 @@ fn a_trace_capture_of_a_whole_session_holds_no_secret() {
         .unwrap();
 
     let emulator = Emulator::builder().start_in_background().unwrap();
-    let (proxy, wire) = recording_proxy(emulator.local_addr());
+    let Proxy {
+        url: proxy, wire, ..
+    } = Proxy::start(emulator.local_addr());
     let key = emulator.access_key().clone();
     let client = CommunicationIdentityClient::with_access_key(
         Endpoint::parse(&proxy).unwrap(),

@@ -7,7 +7,6 @@
 //! The async client's soak (`acs-identity/tests/soak.rs`) makes the other 5,000 calls; the reading of the
 //! emulator's log is shared (`acs-identity/tests/common/soak.rs`).
 
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use acs_identity_blocking::{
@@ -20,6 +19,8 @@ use rand::rngs::StdRng;
 
 use acs_identity_blocking as sdk;
 
+#[path = "../../acs-identity/tests/common/proxy.rs"]
+mod proxy;
 #[path = "../../acs-identity/tests/common/soak.rs"]
 mod soak;
 
@@ -125,9 +126,9 @@ fn five_thousand_calls_under_faults_end_within_the_retry_bounds() {
 fn clones_share_one_connection_pool() {
     const THREADS: u64 = 4;
     let emulator = Emulator::builder().start_in_background().unwrap();
-    let (endpoint, connections) = soak::counting_proxy(emulator.local_addr());
+    let proxy = proxy::Proxy::start(emulator.local_addr());
     let client = CommunicationIdentityClient::with_access_key(
-        Endpoint::parse(&endpoint).unwrap(),
+        Endpoint::parse(&proxy.url).unwrap(),
         emulator.access_key().clone(),
         ClientOptions::default(),
     );
@@ -135,7 +136,7 @@ fn clones_share_one_connection_pool() {
     for _ in 0..POOL_CALLS {
         client.get_user_detail(&user).unwrap();
     }
-    let sequential = connections.load(Ordering::SeqCst);
+    let sequential = proxy.connections();
 
     // THREADS threads, each call on its own clone.
     std::thread::scope(|scope| {
@@ -147,7 +148,7 @@ fn clones_share_one_connection_pool() {
             });
         }
     });
-    let opened = connections.load(Ordering::SeqCst);
+    let opened = proxy.connections();
     soak::check_pool("blocking", sequential, opened, THREADS);
     emulator.shutdown();
 }

@@ -8,7 +8,6 @@
 //! reading of the emulator's log is shared (`tests/common/soak.rs`).
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use acs_identity::{
@@ -21,6 +20,8 @@ use rand::rngs::StdRng;
 
 use acs_identity as sdk;
 
+#[path = "common/proxy.rs"]
+mod proxy;
 #[path = "common/soak.rs"]
 mod soak;
 
@@ -141,9 +142,9 @@ async fn soak_against(emulator: &RunningEmulator) {
 async fn clones_share_one_connection_pool() {
     const PERMITS: usize = 4;
     let emulator = Emulator::builder().start().await.unwrap();
-    let (endpoint, connections) = soak::counting_proxy(emulator.local_addr());
+    let proxy = proxy::Proxy::start(emulator.local_addr());
     let client = CommunicationIdentityClient::with_access_key(
-        Endpoint::parse(&endpoint).unwrap(),
+        Endpoint::parse(&proxy.url).unwrap(),
         emulator.access_key().clone(),
         ClientOptions::default(),
     );
@@ -151,7 +152,7 @@ async fn clones_share_one_connection_pool() {
     for _ in 0..POOL_CALLS {
         client.get_user_detail(&user).await.unwrap();
     }
-    let sequential = connections.load(Ordering::SeqCst);
+    let sequential = proxy.connections();
 
     // Each call on its own clone, at most PERMITS at a time.
     let permits = Arc::new(tokio::sync::Semaphore::new(PERMITS));
@@ -167,7 +168,7 @@ async fn clones_share_one_connection_pool() {
     for task in tasks {
         task.await.unwrap();
     }
-    let opened = connections.load(Ordering::SeqCst);
+    let opened = proxy.connections();
     soak::check_pool("async", sequential, opened, PERMITS as u64);
     emulator.shutdown().await;
 }

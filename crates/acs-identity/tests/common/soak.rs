@@ -10,10 +10,8 @@
 //! does.
 
 use std::collections::BTreeMap;
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use acs_identity_emulator::{
@@ -424,38 +422,6 @@ impl Report {
     fn blurred(&self, results: &Results) -> u64 {
         results.load()[3] - self.ended.abandoned
     }
-}
-
-/// A loopback TCP proxy that counts the connections made through it. Its threads end with the process.
-pub(crate) fn counting_proxy(upstream: std::net::SocketAddr) -> (String, Arc<AtomicU64>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    let accepted = Arc::new(AtomicU64::new(0));
-    let counter = Arc::clone(&accepted);
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(client) = client else { return };
-            counter.fetch_add(1, Ordering::SeqCst);
-            let Ok(server) = TcpStream::connect(upstream) else {
-                return;
-            };
-            for (mut from, mut to) in [
-                (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                (server, client),
-            ] {
-                std::thread::spawn(move || {
-                    let mut buffer = [0; 16 * 1024];
-                    while let Ok(n @ 1..) = from.read(&mut buffer) {
-                        if to.write_all(&buffer[..n]).is_err() {
-                            break;
-                        }
-                    }
-                    let _ = to.shutdown(std::net::Shutdown::Both);
-                });
-            }
-        }
-    });
-    (format!("http://{address}"), accepted)
 }
 
 /// Calls in each half of the pool test.

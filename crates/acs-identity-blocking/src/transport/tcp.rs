@@ -694,4 +694,48 @@ mod tests {
         assert!(started.elapsed() >= timeout);
         assert!(started.elapsed() < PATIENCE);
     }
+
+    /// TLS runs over this transport as over ureq's own: signed https calls to the emulator (its self-signed
+    /// certificate trusted) get their answers, the second one over the pooled connection.
+    #[cfg(feature = "rustls")]
+    #[test]
+    fn tls_runs_over_this_transport() {
+        use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+        let emulator = acs_identity_emulator::Emulator::builder()
+            .self_signed_tls()
+            .start_in_background()
+            .unwrap();
+        let pem = emulator.tls_certificate_pem().unwrap();
+        let root = Certificate::from_pem(pem.as_bytes()).unwrap();
+        let tls = TlsConfig::builder()
+            .root_certs(RootCerts::Specific(Arc::new(vec![root])))
+            .build();
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(PATIENCE))
+            .tls_config(tls)
+            .build();
+        let resolver = crate::resolver::CachingResolver::default();
+        let agent = ureq::Agent::with_parts(config, connector(), resolver);
+        assert!(emulator.endpoint().starts_with("https://"));
+        for _ in 0..2 {
+            let mut request = http::Request::post(format!(
+                "{}identities?api-version=2025-06-30",
+                emulator.endpoint()
+            ))
+            .header("content-type", "application/json")
+            .body(b"{}".to_vec())
+            .unwrap();
+            acs_auth::sign_request(
+                &mut request,
+                emulator.access_key(),
+                std::time::SystemTime::now(),
+            );
+            let response = agent.run(request).unwrap();
+            assert_eq!(response.status(), 201);
+        }
+        assert_eq!(emulator.requests().total(), 2);
+        emulator.shutdown();
+    }
 }

@@ -24,12 +24,16 @@ const CORE_TARGET: (&str, f64) = ("issue_token/build_sign_parse", 3_000.0);
 
 pub(crate) fn run(workspace: &Path, json: bool) -> Result<()> {
     let mut results = Vec::new();
+    // Absolute: criterion writes its reports under `CARGO_TARGET_DIR` relative to the bench's own directory,
+    // so a relative value from the caller's environment would scatter them into the crates.
+    let target = interop::target_dir(workspace)?;
     for (package, bench) in BENCHES {
         eprintln!("==> cargo bench -p {package} --bench {bench}");
         let mut command = Command::new(interop::cargo());
         command
             .args(["bench", "-p", package, "--bench", bench, "--"])
             .args(CRITERION_ARGS)
+            .env("CARGO_TARGET_DIR", &target)
             .current_dir(workspace);
         // The progress echoes on stdout, unless stdout is for the JSON.
         let echo = (!json).then_some(bench);

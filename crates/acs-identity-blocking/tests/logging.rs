@@ -8,3 +8,5 @@ use support::{Env, sdk};
 
 #[path = "../../acs-identity/tests/common/logging.rs"]
 mod logging;
+#[path = "../../acs-identity/tests/common/proxy.rs"]
+mod proxy;

@@ -7,3 +7,5 @@ use support::{Env, sdk};
 
 #[path = "common/logging.rs"]
 mod logging;
+#[path = "common/proxy.rs"]
+mod proxy;

@@ -3,54 +3,23 @@
 //! Included by `tests/logging.rs` of both clients, each its own test binary: it installs the global
 //! subscriber (and the `log` bridge, for ureq), so it holds this one test only.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use acs_identity_emulator::{EntraUser, Fault, FaultRule, Operation, RetryAfter};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
 use uuid::Uuid;
 
+use crate::proxy::Buffer;
 use crate::sdk::{
     ClientOptions, ClientSecretCredential, CreateUserAndTokenOptions, CreateUserOptions, CustomId,
     EntraToken, ExchangeTeamsUserToken, TokenOptions, TokenScope,
 };
 use crate::support::Recording;
 
-/// Everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 /// Records every event and span at TRACE, filtered by the client's [`LOG_FILTER`](crate::support::LOG_FILTER).
-fn capture() -> Captured {
-    let captured = Captured::default();
+fn capture() -> Buffer {
+    let captured = Buffer::default();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(crate::support::LOG_FILTER))
         .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)

@@ -663,14 +663,17 @@ mod tests {
     fn a_read_times_out_at_its_deadline_not_before() {
         let (mut transport, _server) = connected();
         let timeout = Duration::from_millis(200);
-        let started = Instant::now();
-        let error = transport.await_input(within(timeout)).unwrap_err();
-        assert!(
-            matches!(error, ureq::Error::Timeout(Timeout::Global)),
-            "{error}"
-        );
-        assert!(started.elapsed() >= timeout);
-        assert!(started.elapsed() < PATIENCE);
+        let times_out_at_the_deadline = |transport: &mut TcpTransport| {
+            let started = Instant::now();
+            let error = transport.await_input(within(timeout)).unwrap_err();
+            assert!(
+                matches!(error, ureq::Error::Timeout(Timeout::Global)),
+                "{error}"
+            );
+            assert!(started.elapsed() >= timeout);
+            assert!(started.elapsed() < PATIENCE);
+        };
+        times_out_at_the_deadline(&mut transport);
 
         // A socket timeout kept from an earlier call, shorter than the time left, wakes the read early: it goes
         // on waiting until the deadline.
@@ -685,14 +688,7 @@ mod tests {
         );
         transport.stream.set_read_timeout(Some(applied)).unwrap();
         transport.read_timeout.applied = Some(applied);
-        let started = Instant::now();
-        let error = transport.await_input(within(timeout)).unwrap_err();
-        assert!(
-            matches!(error, ureq::Error::Timeout(Timeout::Global)),
-            "{error}"
-        );
-        assert!(started.elapsed() >= timeout);
-        assert!(started.elapsed() < PATIENCE);
+        times_out_at_the_deadline(&mut transport);
     }
 
     /// TLS runs over this transport as over ureq's own: signed https calls to the emulator (its self-signed

@@ -247,6 +247,7 @@ impl EmulatorBuilder {
             authority,
             endpoint,
             page_size: self.page_size,
+            sign_in_open: local_addr.ip().is_loopback(),
         });
         let (shutdown, stop) = watch::channel(false);
         let server = tokio::spawn(crate::http::server::run(

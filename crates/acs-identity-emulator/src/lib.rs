@@ -22,7 +22,10 @@ mod tls;
 
 pub use acs::token::TokenStatus;
 pub use builder::{Emulator, EmulatorBuilder, StartError};
-pub use entra::{COMMUNICATION_SCOPE, EntraApp, EntraToken, EntraUser};
+pub use entra::{
+    COMMUNICATION_SCOPE, EntraApp, EntraToken, EntraUser, SignInUser, SigningAlgorithm,
+    SigningError,
+};
 pub use faults::{Fault, FaultConfig, FaultRule, Faults, RetryAfter, Trigger};
 pub use operation::Operation;
 pub use requests::{RequestLog, RequestRecord};

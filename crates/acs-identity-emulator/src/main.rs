@@ -142,6 +142,17 @@ fn describe(emulator: &RunningEmulator, args: &Args) -> Result<(), String> {
         emulator.entra_app().client_id(),
         acs_identity_emulator::COMMUNICATION_SCOPE
     );
+    eprintln!(
+        "oidc issuer: {}  (discovery: {})",
+        emulator.oidc_issuer(),
+        emulator.oidc_discovery_url()
+    );
+    if emulator.local_addr().ip().is_loopback() {
+        eprintln!(
+            "sign in: curl -s '{}_emulator/sign-in?sub=alice&format=text'",
+            emulator.endpoint()
+        );
+    }
     if let Some(pem) = emulator.tls_certificate_pem() {
         let path = match (&args.tls_cert_out, &args.data_dir) {
             (Some(path), _) => path.clone(),

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-/// An operation of the emulator: one ACS route, or the Entra token endpoint.
+/// An operation of the emulator: one ACS route, or one of its Entra ID's (token endpoint, OpenID Connect
+/// discovery and keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Operation {
@@ -40,13 +41,17 @@ pub enum Operation {
     DeleteEntraAssignment,
     /// `POST /{tenant}/oauth2/v2.0/token`, the emulator's Entra token endpoint.
     EntraTokenRequest,
+    /// `GET /{tenant}/v2.0/.well-known/openid-configuration`, the OpenID Connect discovery document.
+    OidcDiscovery,
+    /// `GET /{tenant}/discovery/v2.0/keys`, the OpenID Connect issuer's JWKS.
+    OidcKeys,
     /// A request to the ACS routes that matched no operation.
     Unmatched,
 }
 
 impl Operation {
     /// Every operation, in declaration order.
-    pub const ALL: [Operation; 18] = [
+    pub const ALL: [Operation; 20] = [
         Self::CreateIdentity,
         Self::GetIdentity,
         Self::IssueAccessToken,
@@ -64,6 +69,8 @@ impl Operation {
         Self::UpsertEntraAssignment,
         Self::DeleteEntraAssignment,
         Self::EntraTokenRequest,
+        Self::OidcDiscovery,
+        Self::OidcKeys,
         Self::Unmatched,
     ];
 
@@ -87,6 +94,8 @@ impl Operation {
             Self::UpsertEntraAssignment => "UpsertEntraAssignment",
             Self::DeleteEntraAssignment => "DeleteEntraAssignment",
             Self::EntraTokenRequest => "EntraTokenRequest",
+            Self::OidcDiscovery => "OidcDiscovery",
+            Self::OidcKeys => "OidcKeys",
             Self::Unmatched => "Unmatched",
         }
     }
@@ -96,9 +105,13 @@ impl Operation {
         Self::ALL.into_iter().find(|op| op.name() == name)
     }
 
-    /// Whether this is an ACS operation (not the token endpoint), the default target of fault rules.
+    /// Whether this is an ACS operation (not one of Entra's: the token endpoint, OpenID Connect discovery and
+    /// keys), the default target of fault rules.
     pub const fn is_acs(self) -> bool {
-        !matches!(self, Self::EntraTokenRequest)
+        !matches!(
+            self,
+            Self::EntraTokenRequest | Self::OidcDiscovery | Self::OidcKeys
+        )
     }
 
     pub(crate) const fn index(self) -> usize {

@@ -13,7 +13,10 @@ use uuid::Uuid;
 use crate::acs::token;
 use crate::state::State;
 use crate::store::StoreError;
-use crate::{EntraApp, EntraToken, EntraUser, Faults, RequestLog, TokenStatus};
+use crate::{
+    EntraApp, EntraToken, EntraUser, Faults, RequestLog, SignInUser, SigningAlgorithm,
+    SigningError, TokenStatus,
+};
 
 /// A running emulator, serving on its own task of the tokio runtime it was started on.
 ///
@@ -102,6 +105,97 @@ impl RunningEmulator {
     /// `user.app_id`.
     pub fn issue_entra_user_token(&self, user: &EntraUser) -> EntraToken {
         self.state.entra.issue_user_token(user, SystemTime::now())
+    }
+
+    /// The OpenID Connect issuer, `{endpoint}{tenant}/v2.0` (Entra's v2.0 shape): the `iss` of its tokens
+    /// and the base of its discovery document, `{issuer}/.well-known/openid-configuration`.
+    pub fn oidc_issuer(&self) -> &str {
+        &self.state.entra.issuer
+    }
+
+    /// The discovery document's URL, `{endpoint}{tenant}/v2.0/.well-known/openid-configuration`.
+    pub fn oidc_discovery_url(&self) -> String {
+        format!(
+            "{}/.well-known/openid-configuration",
+            self.state.entra.issuer
+        )
+    }
+
+    /// The JWKS URL, `{endpoint}{tenant}/discovery/v2.0/keys` (the discovery document's `jwks_uri`).
+    pub fn oidc_jwks_uri(&self) -> String {
+        format!(
+            "{}{}/discovery/v2.0/keys",
+            self.state.endpoint, self.state.entra.tenant_id
+        )
+    }
+
+    /// Signs `user` in: a token from the OpenID Connect issuer, signed with its published key of
+    /// `user.algorithm` and carrying that key's `kid`, for the relying party under test to validate against
+    /// the JWKS. The signing keys are generated on first use (tens of milliseconds).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use acs_identity_emulator::{Emulator, SignInUser};
+    ///
+    /// let emulator = Emulator::builder().start().await?;
+    /// let token = emulator.sign_in(&SignInUser::with_subject("alice"))?;
+    /// assert_eq!(token.secret().split('.').count(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn sign_in(&self, user: &SignInUser) -> Result<EntraToken, SigningError> {
+        self.state.entra.sign_in(user, SystemTime::now())
+    }
+
+    /// Signs arbitrary claims, exactly as given (no claim added), with the published key of `algorithm`:
+    /// for tokens a relying party must reject for their claims (wrong `iss`, no `exp`...), not their
+    /// signature.
+    pub fn mint_signed(
+        &self,
+        claims: serde_json::Value,
+        algorithm: SigningAlgorithm,
+    ) -> Result<String, SigningError> {
+        self.state.entra.mint_signed(&claims, algorithm, true)
+    }
+
+    /// Signs arbitrary claims with a key of `algorithm` that is never published in the JWKS, under a `kid`
+    /// of its own: a token a relying party must reject as signed by an unknown key. The key stays the same
+    /// for the emulator's life ([`rotate_signing_keys`](Self::rotate_signing_keys) leaves it).
+    pub fn mint_signed_unpublished(
+        &self,
+        claims: serde_json::Value,
+        algorithm: SigningAlgorithm,
+    ) -> Result<String, SigningError> {
+        self.state.entra.mint_signed(&claims, algorithm, false)
+    }
+
+    /// The `kid` of the published key of `algorithm`.
+    pub fn oidc_key_id(&self, algorithm: SigningAlgorithm) -> Result<String, SigningError> {
+        Ok(self.state.entra.signing_keys()?.kid(algorithm).to_owned())
+    }
+
+    /// The published public key of `algorithm`, as SPKI PEM (`-----BEGIN PUBLIC KEY-----`), the form an
+    /// algorithm-confusion attack keys an HS256 MAC with.
+    pub fn oidc_public_key_pem(&self, algorithm: SigningAlgorithm) -> Result<String, SigningError> {
+        Ok(self
+            .state
+            .entra
+            .signing_keys()?
+            .public_pem(algorithm)
+            .to_owned())
+    }
+
+    /// The JWKS as served at [`oidc_jwks_uri`](Self::oidc_jwks_uri): `{"keys": [RSA key, EC key]}`.
+    pub fn oidc_jwks(&self) -> Result<serde_json::Value, SigningError> {
+        Ok(self.state.entra.signing_keys()?.jwks())
+    }
+
+    /// Rotates the OpenID Connect issuer's keys: new RS256 and ES256 keys, with new `kid`s, sign from now on
+    /// and replace the previous ones in the JWKS. The previous keys are **removed**, not kept alongside, so
+    /// tokens signed before the rotation no longer verify against the JWKS. (The new keys are generated on
+    /// their first use.)
+    pub fn rotate_signing_keys(&self) {
+        self.state.entra.rotate_signing_keys();
     }
 
     /// Whether an ACS access token issued by this emulator is still valid: not expired, not revoked, its

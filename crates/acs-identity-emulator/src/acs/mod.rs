@@ -104,7 +104,10 @@ async fn dispatch(
         Operation::GetEntraAssignment => entra_access::get(&ctx).await,
         Operation::UpsertEntraAssignment => entra_access::upsert(&ctx).await,
         Operation::DeleteEntraAssignment => entra_access::delete(&ctx).await,
-        Operation::EntraTokenRequest | Operation::Unmatched => Err(AcsError::not_found()),
+        Operation::EntraTokenRequest
+        | Operation::OidcDiscovery
+        | Operation::OidcKeys
+        | Operation::Unmatched => Err(AcsError::not_found()),
     }
 }
 

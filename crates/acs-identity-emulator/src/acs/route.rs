@@ -122,7 +122,10 @@ pub(crate) fn feature(operation: Operation) -> Option<Feature> {
         | Operation::GetEntraAssignment
         | Operation::UpsertEntraAssignment
         | Operation::DeleteEntraAssignment => Feature::EntraAssignments,
-        Operation::EntraTokenRequest | Operation::Unmatched => return None,
+        Operation::EntraTokenRequest
+        | Operation::OidcDiscovery
+        | Operation::OidcKeys
+        | Operation::Unmatched => return None,
     })
 }
 

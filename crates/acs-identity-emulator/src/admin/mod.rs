@@ -1,6 +1,8 @@
 //! `/_emulator/...`: the emulator's own routes, authenticated like the ACS routes (HMAC with the access key,
-//! or the registered application's bearer token).
+//! or the registered application's bearer token). `/_emulator/sign-in` is the exception while the emulator
+//! listens on loopback: it is for a human with curl, who has no HMAC signer.
 
+mod sign_in;
 mod wire;
 
 use std::sync::Arc;
@@ -22,7 +24,13 @@ pub(crate) async fn serve(
     body: &[u8],
     now: SystemTime,
 ) -> HttpResponse {
-    match dispatch(state, parts, body, now) {
+    let open_sign_in = state.sign_in_open && parts.uri.path() == "/_emulator/sign-in";
+    let result = if open_sign_in {
+        sign_in::serve(state, parts, body, now)
+    } else {
+        dispatch(state, parts, body, now)
+    };
+    match result {
         Ok(response) => response,
         Err(error) => response::error(&error),
     }
@@ -88,9 +96,11 @@ fn dispatch(
                 },
             ))
         }
+        (&Method::GET | &Method::POST, "/sign-in") => sign_in::serve(state, parts, body, now),
         (
             _,
-            "/info"
+            "/sign-in"
+            | "/info"
             | "/faults"
             | "/faults/rules"
             | "/requests"
@@ -131,6 +141,7 @@ fn info(state: &State) -> wire::InfoDto<'_> {
         ),
         entra_client_id: state.entra.app.client_id().to_string(),
         entra_client_secret: state.entra.app.client_secret(),
+        oidc_issuer: &state.entra.issuer,
         scope: COMMUNICATION_SCOPE,
         api_versions: acs_identity_types::ApiVersion::ALL
             .iter()

@@ -19,6 +19,7 @@ pub(super) struct InfoDto<'a> {
     pub(super) entra_token_endpoint: String,
     pub(super) entra_client_id: String,
     pub(super) entra_client_secret: &'a str,
+    pub(super) oidc_issuer: &'a str,
     pub(super) scope: &'a str,
     pub(super) api_versions: Vec<&'static str>,
     pub(super) tls: bool,

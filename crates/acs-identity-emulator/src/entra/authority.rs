@@ -5,7 +5,8 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{EntraApp, EntraToken, EntraUser};
+use super::keys::{KeySet, LazyKeys};
+use super::{EntraApp, EntraToken, EntraUser, SignInUser, SigningAlgorithm, SigningError};
 use crate::acs::timestamp::{to_datetime, unix_seconds};
 use crate::jwt::TokenKey;
 
@@ -48,13 +49,20 @@ impl Audience {
     }
 }
 
-/// The emulator's tenant, its registered application and the key its tokens are signed with.
+/// The emulator's tenant, its registered application and the keys its tokens are signed with: an HS256
+/// secret for the application and Teams user tokens (checked by the emulator only), and the OpenID Connect
+/// issuer's published RS256/ES256 keys for sign-in tokens (checked by relying parties).
 #[derive(Debug)]
 pub(crate) struct EntraAuthority {
     pub(crate) tenant_id: Uuid,
     pub(crate) app: EntraApp,
+    /// `{endpoint}{tenant}/v2.0`, the `iss` of every token and the OpenID Connect issuer.
     pub(crate) issuer: String,
     key: TokenKey,
+    /// Published in the JWKS.
+    signing: LazyKeys,
+    /// Never published: tokens with a `kid` no relying party can find.
+    unpublished: LazyKeys,
 }
 
 impl EntraAuthority {
@@ -65,7 +73,46 @@ impl EntraAuthority {
             app,
             issuer: format!("{authority}{tenant_id}/v2.0"),
             key: TokenKey::new(secret, "emulator-entra"),
+            signing: LazyKeys::default(),
+            unpublished: LazyKeys::default(),
         }
+    }
+
+    /// The published signing keys (generated on first use).
+    pub(crate) fn signing_keys(&self) -> Result<std::sync::Arc<KeySet>, SigningError> {
+        self.signing.get()
+    }
+
+    /// New published keys from the next use on; the previous ones leave the JWKS.
+    pub(crate) fn rotate_signing_keys(&self) {
+        self.signing.rotate();
+    }
+
+    /// A sign-in token for `user`, signed with the published key of `user.algorithm`.
+    pub(crate) fn sign_in(
+        &self,
+        user: &SignInUser,
+        now: SystemTime,
+    ) -> Result<EntraToken, SigningError> {
+        let audience = self.app.client_id.to_string();
+        let claims = user.claims(&self.issuer, &audience, self.tenant_id, now);
+        let token = self.signing.get()?.sign(&claims, user.algorithm)?;
+        Ok(EntraToken::new(token, to_datetime(user.expiry(now))))
+    }
+
+    /// Signs arbitrary claims with a published key (`published`) or with a key that is never published.
+    pub(crate) fn mint_signed(
+        &self,
+        claims: &serde_json::Value,
+        algorithm: SigningAlgorithm,
+        published: bool,
+    ) -> Result<String, SigningError> {
+        let keys = if published {
+            &self.signing
+        } else {
+            &self.unpublished
+        };
+        keys.get()?.sign(claims, algorithm)
     }
 
     /// A client-credentials token for the registered application.

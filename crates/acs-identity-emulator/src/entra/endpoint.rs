@@ -1,9 +1,10 @@
-//! `POST /{tenant}/oauth2/v2.0/token` (client credentials) and
-//! `GET /{tenant}/v2.0/.well-known/openid-configuration`, with Entra's error bodies.
+//! `POST /{tenant}/oauth2/v2.0/token` (client credentials), OpenID Connect discovery
+//! (`GET /{tenant}/v2.0/.well-known/openid-configuration`) and the JWKS (`GET /{tenant}/discovery/v2.0/keys`),
+//! with Entra's error bodies.
 
 use std::time::SystemTime;
 
-use http::header::HeaderValue;
+use http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, HeaderValue};
 use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
@@ -23,6 +24,18 @@ const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type
 pub(crate) enum EntraRoute {
     Token { tenant: String },
     OpenIdConfiguration { tenant: String },
+    Keys { tenant: String },
+}
+
+impl EntraRoute {
+    /// The operation requests to this route count as.
+    pub(crate) fn operation(&self) -> crate::Operation {
+        match self {
+            Self::Token { .. } => crate::Operation::EntraTokenRequest,
+            Self::OpenIdConfiguration { .. } => crate::Operation::OidcDiscovery,
+            Self::Keys { .. } => crate::Operation::OidcKeys,
+        }
+    }
 }
 
 /// Matches the Entra paths; everything else is ACS's.
@@ -35,6 +48,7 @@ pub(crate) fn entra_route(path: &str) -> Option<EntraRoute> {
         ["v2.0", ".well-known", "openid-configuration"] => {
             Some(EntraRoute::OpenIdConfiguration { tenant })
         }
+        ["discovery", "v2.0", "keys"] => Some(EntraRoute::Keys { tenant }),
         _ => None,
     }
 }
@@ -49,14 +63,17 @@ pub(crate) fn serve(
 ) -> HttpResponse {
     let (tenant, expected) = match route {
         EntraRoute::Token { tenant } => (tenant, Method::POST),
-        EntraRoute::OpenIdConfiguration { tenant } => (tenant, Method::GET),
+        EntraRoute::OpenIdConfiguration { tenant } | EntraRoute::Keys { tenant } => {
+            (tenant, Method::GET)
+        }
     };
     if method != expected {
+        let message = format!("The endpoint only accepts {expected} requests.");
         return oauth_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "invalid_request",
             900561,
-            "The endpoint only accepts POST requests.",
+            &message,
             now,
         );
     }
@@ -74,7 +91,8 @@ pub(crate) fn serve(
     }
     match route {
         EntraRoute::Token { .. } => token(state, body, now),
-        EntraRoute::OpenIdConfiguration { .. } => openid_configuration(state),
+        EntraRoute::OpenIdConfiguration { .. } => cacheable(openid_configuration(state)),
+        EntraRoute::Keys { .. } => cacheable(keys(state)),
     }
 }
 
@@ -288,9 +306,13 @@ struct OpenIdConfiguration {
     authorization_endpoint: String,
     jwks_uri: String,
     token_endpoint_auth_methods_supported: [&'static str; 2],
-    response_types_supported: [&'static str; 1],
+    response_types_supported: [&'static str; 3],
+    response_modes_supported: [&'static str; 3],
+    scopes_supported: [&'static str; 4],
     subject_types_supported: [&'static str; 1],
-    id_token_signing_alg_values_supported: [&'static str; 1],
+    id_token_signing_alg_values_supported: [&'static str; 2],
+    claims_supported: [&'static str; 13],
+    request_uri_parameter_supported: bool,
     tenant_region_scope: &'static str,
 }
 
@@ -304,12 +326,57 @@ fn openid_configuration(state: &State) -> HttpResponse {
             authorization_endpoint: format!("{base}/oauth2/v2.0/authorize"),
             jwks_uri: format!("{base}/discovery/v2.0/keys"),
             token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt"],
-            response_types_supported: ["token"],
+            // Entra's lists; the emulator itself issues tokens only at the token endpoint and at
+            // `/_emulator/sign-in`.
+            response_types_supported: ["code", "id_token", "code id_token"],
+            response_modes_supported: ["query", "fragment", "form_post"],
+            scopes_supported: ["openid", "profile", "email", "offline_access"],
             subject_types_supported: ["pairwise"],
-            id_token_signing_alg_values_supported: ["HS256"],
+            id_token_signing_alg_values_supported: ["RS256", "ES256"],
+            claims_supported: [
+                "sub",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "nbf",
+                "oid",
+                "tid",
+                "ver",
+                "roles",
+                "groups",
+                "name",
+                "preferred_username",
+            ],
+            request_uri_parameter_supported: false,
             tenant_region_scope: "NA",
         },
     )
+}
+
+/// `{"keys": [...]}`: the published RS256 and ES256 keys, generated on the first request if need be.
+fn keys(state: &State) -> HttpResponse {
+    match state.entra.signing_keys() {
+        Ok(keys) => response::json(StatusCode::OK, &keys.jwks()),
+        Err(error) => {
+            tracing::error!(%error, "cannot serve the JWKS");
+            response::error(&crate::acs::AcsError::internal())
+        }
+    }
+}
+
+/// Entra's caching headers on discovery and keys: relying parties cache them for a day (and refetch on an
+/// unknown `kid`, which is what rotation relies on).
+fn cacheable(mut response: HttpResponse) -> HttpResponse {
+    if response.status() == StatusCode::OK {
+        let headers = response.headers_mut();
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static("max-age=86400, private"),
+        );
+        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    }
+    response
 }
 
 #[cfg(test)]
@@ -325,6 +392,10 @@ mod tests {
         assert_eq!(
             entra_route("/t/v2.0/.well-known/openid-configuration"),
             Some(EntraRoute::OpenIdConfiguration { tenant: "t".into() })
+        );
+        assert_eq!(
+            entra_route("/t/discovery/v2.0/keys"),
+            Some(EntraRoute::Keys { tenant: "t".into() })
         );
         assert_eq!(entra_route("/identities"), None);
         assert_eq!(entra_route("/identities/x/:issueAccessToken"), None);

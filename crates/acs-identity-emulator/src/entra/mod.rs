@@ -1,8 +1,11 @@
 //! The emulator's own Entra ID: an OAuth token endpoint for a registered application (bearer tokens for the
-//! ACS routes) and tokens of Teams and Entra users, for the token exchanges.
+//! ACS routes), tokens of Teams and Entra users, for the token exchanges, and an OpenID Connect issuer
+//! (discovery, JWKS, RS256/ES256 sign-in tokens) for applications that validate bearer JWTs.
 
 mod authority;
 mod endpoint;
+mod keys;
+mod sign_in;
 
 use std::fmt;
 use std::time::SystemTime;
@@ -12,6 +15,8 @@ use uuid::Uuid;
 
 pub(crate) use authority::{Audience, EntraAuthority, EntraClaims};
 pub(crate) use endpoint::{EntraRoute, entra_route, serve};
+pub use keys::{SigningAlgorithm, SigningError};
+pub use sign_in::SignInUser;
 
 pub use acs_auth::COMMUNICATION_SCOPE;
 

@@ -64,8 +64,8 @@ pub(crate) async fn handle(
         Area::Acs(acs::route(&parts.method, path))
     };
     let operation = match &area {
-        Area::Admin | Area::Entra(EntraRoute::OpenIdConfiguration { .. }) => None,
-        Area::Entra(EntraRoute::Token { .. }) => Some(Operation::EntraTokenRequest),
+        Area::Admin => None,
+        Area::Entra(route) => Some(route.operation()),
         Area::Acs(Ok((operation, _))) => Some(*operation),
         Area::Acs(Err(_)) => Some(Operation::Unmatched),
     };

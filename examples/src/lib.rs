@@ -16,7 +16,6 @@ pub mod manage_tokens;
 pub mod manage_tokens_blocking;
 pub mod quickstart;
 pub mod quickstart_blocking;
-pub mod trusted_service;
 
 use std::process::ExitCode;
 

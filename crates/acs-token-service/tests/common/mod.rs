@@ -1,0 +1,159 @@
+//! A token service on 127.0.0.1:0, trusting the issuer of an embedded emulator that also plays ACS.
+
+#![allow(dead_code, unreachable_pub)] // each test file uses its own part
+
+use std::time::Duration;
+
+use acs_identity_emulator::{Emulator, Operation, RunningEmulator, SignInUser};
+use acs_token_service::{Config, TokenService};
+use tokio::sync::oneshot;
+
+pub struct Running {
+    pub emulator: RunningEmulator,
+    pub url: String,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// The configuration of a service trusting `emulator`'s issuer, with `extra` TOML appended (sections that
+/// the base leaves out: `[rate_limits]`, `[[policy.rules]]`, `[teams]`, more `[server]` keys...).
+pub fn config_toml(emulator: &RunningEmulator, issuer_extra: &str, extra: &str) -> String {
+    let quote = |text: &str| toml::Value::String(text.to_owned()).to_string();
+    // Fast key refreshes, unless the test is about them.
+    let refresh = if issuer_extra.contains("jwks_min_refresh") {
+        ""
+    } else {
+        "jwks_min_refresh = \"1s\"\n"
+    };
+    format!(
+        "[acs]\nconnection_string = {cs}\ntimeout = \"5s\"\n\n[[issuers]]\nissuer = {iss}\naudiences = [{aud}]\n{refresh}{issuer_extra}\n\n{extra}\n",
+        cs = quote(&emulator.connection_string()),
+        iss = quote(emulator.oidc_issuer()),
+        aud = quote(&emulator.entra_app().client_id().to_string()),
+    )
+}
+
+pub async fn start(issuer_extra: &str, extra: &str) -> Running {
+    let emulator = Emulator::builder().start().await.expect("emulator");
+    start_with(emulator, issuer_extra, extra).await
+}
+
+pub async fn start_with(emulator: RunningEmulator, issuer_extra: &str, extra: &str) -> Running {
+    let toml = config_toml(&emulator, issuer_extra, extra);
+    let config = Config::from_toml(&toml, |_| None).expect("valid configuration");
+    let service = TokenService::new(config).expect("service");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = oneshot::channel();
+    let task = tokio::spawn(acs_token_service::serve(service, listener, async {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("http client");
+    Running {
+        emulator,
+        url,
+        http,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+impl Running {
+    pub fn sign_in(&self, subject: &str) -> String {
+        self.sign_in_as(&SignInUser::with_subject(subject))
+    }
+
+    pub fn sign_in_as(&self, user: &SignInUser) -> String {
+        self.emulator
+            .sign_in(user)
+            .expect("sign-in")
+            .secret()
+            .to_owned()
+    }
+
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(token)
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .request(reqwest::Method::POST, path, token)
+            .json(&body)
+            .send()
+            .await
+            .expect("response");
+        answer(response).await
+    }
+
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> (u16, serde_json::Value) {
+        answer(
+            self.request(method, path, token)
+                .send()
+                .await
+                .expect("response"),
+        )
+        .await
+    }
+
+    /// Requests that reached the emulator's ACS routes (not its issuer).
+    pub fn acs_requests(&self) -> u64 {
+        self.emulator
+            .requests()
+            .counts()
+            .into_iter()
+            .filter(|(operation, _)| operation.is_acs())
+            .map(|(_, count)| count)
+            .sum()
+    }
+
+    pub fn jwks_fetches(&self) -> u64 {
+        self.emulator.requests().count(Operation::OidcKeys)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("join").expect("served");
+        }
+    }
+}
+
+pub async fn answer(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+    };
+    (status, body)
+}
+
+pub fn error_code(body: &serde_json::Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no error code>")
+}

@@ -4,9 +4,14 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use http::HeaderValue;
+use http::{HeaderMap, HeaderValue};
 
-use crate::{ClientOptions, Error, ErrorKind, Outcome, RetryDecision, RetryPolicy};
+use crate::error::CallContext;
+use crate::service_error::{CLIENT_REQUEST_ID, MS_CV, REQUEST_ID, header_text};
+use crate::{
+    CallOptions, ClientOptions, Error, ErrorKind, Operation, Outcome, Response, RetryDecision,
+    RetryPolicy,
+};
 
 /// The state of one call: which attempt is under way, and what the retry policy and the time limits of
 /// [`ClientOptions`] allow. The frontend measures the time since the call began (`elapsed`) and draws the
@@ -35,6 +40,10 @@ pub struct Call {
     timeout: Option<Duration>,
     idempotent: bool,
     attempt: u32,
+    /// The `x-ms-client-request-id` of every attempt, when the call was started with one.
+    client_request_id: Option<HeaderValue>,
+    /// The caller's extra headers (checked), put on every attempt.
+    extra_headers: HeaderMap,
 }
 
 /// What follows an attempt. `Debug` shows a response's status and body length, never its body (it may
@@ -70,6 +79,88 @@ impl Call {
             timeout: options.timeout,
             idempotent,
             attempt: 0,
+            client_request_id: None,
+            extra_headers: HeaderMap::new(),
+        }
+    }
+
+    /// A call with the client's `options` overridden by the call's own (`call`), of an operation whose
+    /// request may (`idempotent`) or may not be repeated, with the caller's client request id or else one
+    /// made of `random_id` (see [`client_request_id`]). Fails on invalid call options, before any I/O.
+    pub fn with_options(
+        options: &ClientOptions,
+        call: &CallOptions,
+        idempotent: bool,
+        random_id: u128,
+    ) -> Result<Self, Error> {
+        let client_request_id = call
+            .checked_client_request_id()?
+            .unwrap_or_else(|| client_request_id(random_id));
+        let extra_headers = call.checked_headers()?;
+        Ok(Self {
+            retry: RetryPolicy::new(call.retry.unwrap_or(options.retry)),
+            attempt_timeout: options.attempt_timeout,
+            timeout: call.timeout.or(options.timeout),
+            idempotent,
+            attempt: 0,
+            client_request_id: Some(client_request_id),
+            extra_headers,
+        })
+    }
+
+    /// The `x-ms-client-request-id` every attempt carries, when the call has one.
+    pub fn client_request_id(&self) -> Option<&HeaderValue> {
+        self.client_request_id.as_ref()
+    }
+
+    /// Puts the call's client request id and extra headers on `request` (one attempt of it).
+    pub fn stamp(&self, request: &mut http::Request<Vec<u8>>) {
+        let headers = request.headers_mut();
+        if let Some(id) = &self.client_request_id {
+            headers.insert(CLIENT_REQUEST_ID, id.clone());
+        }
+        for (name, value) in &self.extra_headers {
+            headers.insert(name, value.clone());
+        }
+    }
+
+    /// Ends the call: the value of `operation` read from the last response, with that response, the number
+    /// of attempts and the call's duration `elapsed`; or the error, annotated with the ids of the call (and
+    /// of the last response, if any) and the same figures.
+    pub fn complete<O: Operation + ?Sized>(
+        &self,
+        operation: &O,
+        result: Result<http::Response<Vec<u8>>, Error>,
+        elapsed: Duration,
+    ) -> Result<Response<O::Output>, Error> {
+        let response = match result {
+            Ok(response) => response,
+            Err(error) => return Err(error.in_call(self.context(None, elapsed))),
+        };
+        let status = response.status();
+        // The parser takes the response; the headers are kept for the caller (a few small values).
+        let headers = response.headers().clone();
+        match operation.parse_response(response) {
+            Ok(body) => Ok(Response::new(
+                body,
+                status,
+                headers,
+                self.client_request_id.clone(),
+                self.attempt,
+                elapsed,
+            )),
+            Err(error) => Err(error.in_call(self.context(Some(&headers), elapsed))),
+        }
+    }
+
+    fn context(&self, headers: Option<&HeaderMap>, elapsed: Duration) -> CallContext {
+        let sent = self.client_request_id.as_ref();
+        CallContext {
+            client_request_id: sent.map(|id| String::from_utf8_lossy(id.as_bytes()).into_owned()),
+            ms_cv: headers.and_then(|h| header_text(h, &MS_CV)),
+            request_id: headers.and_then(|h| header_text(h, &REQUEST_ID)),
+            attempts: self.attempt,
+            elapsed,
         }
     }
 
@@ -82,14 +173,16 @@ impl Call {
     /// per-attempt timeout, cut short by what is left of the call's timeout. When nothing is left, the
     /// call fails with a timeout error naming the call's timeout.
     pub fn start_attempt(&mut self, elapsed: Duration) -> Result<Option<Duration>, Error> {
-        self.attempt = self.attempt.saturating_add(1);
         let Some(total) = self.timeout else {
+            self.attempt = self.attempt.saturating_add(1);
             return Ok(self.attempt_timeout);
         };
         let remaining = total.saturating_sub(elapsed);
         if remaining.is_zero() {
             return Err(Error::timeout(total));
         }
+        // Counted only once it may go ahead: the attempt count reports attempts made.
+        self.attempt = self.attempt.saturating_add(1);
         Ok(Some(
             self.attempt_timeout
                 .map_or(remaining, |limit| limit.min(remaining)),
@@ -198,6 +291,7 @@ pub fn client_request_id(random: u128) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::RetryOptions;
 
     const SECS: fn(u64) -> Duration = Duration::from_secs;
 
@@ -346,6 +440,118 @@ mod tests {
         assert_eq!(shown, "Finish { status: 200, body_len: 22, .. }");
         let shown = format!("{:?}", CallDecision::Retry(SECS(1)));
         assert_eq!(shown, "Retry(1s)");
+    }
+
+    #[test]
+    fn call_options_override_the_client_options() {
+        let client = ClientOptions {
+            timeout: Some(SECS(100)),
+            ..options(Some(30), None)
+        };
+        let shorter = CallOptions::default().timeout(SECS(5));
+        let mut call = Call::with_options(&client, &shorter, true, 1).unwrap();
+        assert_eq!(call.start_attempt(Duration::ZERO).unwrap(), Some(SECS(5)));
+        assert!(
+            call.start_attempt(SECS(5)).is_err(),
+            "the call's 5 s are over"
+        );
+        assert_eq!(
+            call.attempt(),
+            1,
+            "an attempt that may not start is not counted"
+        );
+
+        let longer = Call::with_options(
+            &options(None, Some(1)),
+            &CallOptions::default().timeout(SECS(60)),
+            true,
+            1,
+        );
+        assert_eq!(
+            longer.unwrap().start_attempt(SECS(2)).unwrap(),
+            Some(SECS(58))
+        );
+
+        let no_retries = RetryOptions {
+            max_retries: 0,
+            ..RetryOptions::default()
+        };
+        let mut call =
+            Call::with_options(&client, &CallOptions::default().retry(no_retries), true, 1)
+                .unwrap();
+        call.start_attempt(Duration::ZERO).unwrap();
+        assert_eq!(retried(&decide(&call, response(503), 0)), None);
+        let mut call = Call::with_options(&client, &CallOptions::default(), true, 1).unwrap();
+        call.start_attempt(Duration::ZERO).unwrap();
+        assert!(retried(&decide(&call, response(503), 0)).is_some());
+    }
+
+    #[test]
+    fn attempts_carry_the_call_id_and_the_extra_headers() {
+        let chosen = CallOptions::default()
+            .client_request_id("ticket-1")
+            .header("traceparent", "00-a-b-01");
+        let call = Call::with_options(&ClientOptions::default(), &chosen, true, 1).unwrap();
+        let mut request = http::Request::new(Vec::new());
+        call.stamp(&mut request);
+        assert_eq!(request.headers()["x-ms-client-request-id"], "ticket-1");
+        assert_eq!(request.headers()["traceparent"], "00-a-b-01");
+
+        let random =
+            Call::with_options(&ClientOptions::default(), &CallOptions::default(), true, 0)
+                .unwrap();
+        assert_eq!(random.client_request_id().unwrap(), client_request_id(0));
+
+        let refused = CallOptions::default().header("Authorization", "Bearer x");
+        let error = Call::with_options(&ClientOptions::default(), &refused, true, 1).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput);
+        assert_eq!((error.attempts(), error.client_request_id()), (0, None));
+    }
+
+    #[test]
+    fn a_failed_call_reports_its_ids_attempts_and_duration() {
+        let chosen = CallOptions::default().client_request_id("ticket-2");
+        let mut call = Call::with_options(&ClientOptions::default(), &chosen, true, 1).unwrap();
+        call.start_attempt(Duration::ZERO).unwrap();
+        call.start_attempt(SECS(1)).unwrap();
+        let operation = crate::CreateUser::default();
+
+        let error = call
+            .complete(&operation, Err(Error::timeout(SECS(1))), SECS(3))
+            .unwrap_err();
+        assert_eq!(error.client_request_id(), Some("ticket-2"));
+        assert_eq!(
+            (error.attempts(), error.elapsed(), error.ms_cv()),
+            (2, Some(SECS(3)), None)
+        );
+
+        // An undecodable success keeps the ids of its response too.
+        let undecodable = http::Response::builder()
+            .status(201)
+            .header("ms-cv", "cv.0")
+            .header("x-ms-request-id", "rid")
+            .body(b"not json".to_vec())
+            .unwrap();
+        let error = call
+            .complete(&operation, Ok(undecodable), SECS(3))
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Decode);
+        assert_eq!(
+            (error.ms_cv(), error.request_id()),
+            (Some("cv.0"), Some("rid"))
+        );
+
+        let refused = http::Response::builder()
+            .status(401)
+            .header("ms-cv", "cv.1")
+            .header("x-ms-client-request-id", "ticket-2")
+            .body(br#"{"error":{"code":"Denied","message":"no"}}"#.to_vec())
+            .unwrap();
+        let error = call.complete(&operation, Ok(refused), SECS(3)).unwrap_err();
+        let service = error.service_error().unwrap();
+        assert_eq!(error.ms_cv(), service.ms_cv());
+        assert_eq!(error.client_request_id(), service.client_request_id());
+        assert_eq!(error.attempts(), 2);
     }
 
     #[test]

@@ -4,7 +4,9 @@ use acs_auth::Endpoint;
 use http::HeaderValue;
 
 use crate::user_agent::SDK;
-use crate::{Call, ClientOptions, Error, Operation, ServiceConfig, client_request_id, prepare};
+use crate::{
+    Call, CallOptions, ClientOptions, Error, Operation, ServiceConfig, client_request_id, prepare,
+};
 
 /// A client's settings, resolved once from its endpoint and [`ClientOptions`].
 ///
@@ -86,6 +88,44 @@ impl ClientConfig {
         Ok((request, Call::new(&self.options, operation.is_idempotent())))
     }
 
+    /// Starts a call of `operation` with the call's own `options` (see [`CallOptions`]): its unsigned request,
+    /// stamped with the call's client request id (the caller's, or one made of `random_id`) and extra headers,
+    /// and its [`Call`] state, whose timeout and retry policy are the call's where it sets them. Fails before
+    /// any I/O on invalid client options, call options or input.
+    pub fn start_call<O: Operation + ?Sized>(
+        &self,
+        operation: &O,
+        random_id: u128,
+        options: &CallOptions,
+    ) -> Result<(http::Request<Vec<u8>>, Call), Error> {
+        self.check()?;
+        let call =
+            Call::with_options(&self.options, options, operation.is_idempotent(), random_id)?;
+        let request = self.rebuild(operation, &call)?;
+        Ok((request, call))
+    }
+
+    /// The unsigned request of another attempt of `call`: the one [`start_call`](Self::start_call) returned,
+    /// built again (building is deterministic), so that a frontend keeps no copy of every first attempt.
+    pub fn rebuild<O: Operation + ?Sized>(
+        &self,
+        operation: &O,
+        call: &Call,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
+        self.check()?;
+        let mut request = operation.build_request(&self.service)?;
+        call.stamp(&mut request);
+        Ok(request)
+    }
+
+    /// Fails when the client's options are unusable.
+    fn check(&self) -> Result<(), Error> {
+        match &self.invalid_options {
+            Some(problem) => Err(Error::invalid_input(problem.clone())),
+            None => Ok(()),
+        }
+    }
+
     /// The unsigned request of `operation` with the client request id made of `request_id`: the request
     /// [`start`](Self::start) returns, built again. Building is deterministic, so a frontend can rebuild the
     /// request of a retry (with the same `request_id`) instead of keeping a copy of every first attempt.
@@ -94,9 +134,7 @@ impl ClientConfig {
         operation: &O,
         request_id: u128,
     ) -> Result<http::Request<Vec<u8>>, Error> {
-        if let Some(problem) = &self.invalid_options {
-            return Err(Error::invalid_input(problem.clone()));
-        }
+        self.check()?;
         prepare(operation, &self.service, &client_request_id(request_id))
     }
 }
@@ -152,6 +190,35 @@ mod tests {
         assert_eq!(rebuilt.uri(), started.uri());
         assert_eq!(rebuilt.headers(), started.headers());
         assert_eq!(rebuilt.body(), started.body());
+    }
+
+    #[test]
+    fn a_call_with_options_stamps_every_attempt_and_checks_first() {
+        let config = config(None);
+        let operation = CreateUser::default();
+        let options = CallOptions::default()
+            .client_request_id("ticket-9")
+            .header("traceparent", "00-a-b-01");
+        let (started, call) = config.start_call(&operation, 1, &options).unwrap();
+        assert_eq!(started.headers()["x-ms-client-request-id"], "ticket-9");
+        assert_eq!(started.headers()["traceparent"], "00-a-b-01");
+        let rebuilt = config.rebuild(&operation, &call).unwrap();
+        assert_eq!(rebuilt.headers(), started.headers());
+        assert_eq!(rebuilt.body(), started.body());
+
+        let (random, _) = config
+            .start_call(&operation, 42, &CallOptions::default())
+            .unwrap();
+        let (plain, _) = config.start(&operation, 42).unwrap();
+        assert_eq!(
+            random.headers(),
+            plain.headers(),
+            "the default options change nothing"
+        );
+
+        let forged = CallOptions::default().header("x-ms-date", "Mon, 01 Jan 2001 00:00:00 GMT");
+        let error = config.start_call(&operation, 1, &forged).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput);
     }
 
     #[test]

@@ -23,7 +23,26 @@ type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// assert_eq!(error.to_string(), "invalid input: scopes must not be empty");
 /// ```
 pub struct Error {
-    repr: Box<Repr>,
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    repr: Repr,
+    /// Set when the error ends a call that started (after the checks that precede any I/O).
+    call: Option<CallContext>,
+}
+
+/// What a call knew when it ended with an error: the ids to quote to support, how long it took.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallContext {
+    /// The `x-ms-client-request-id` the call sent.
+    pub(crate) client_request_id: Option<String>,
+    /// `MS-CV` of the last response, if there was one.
+    pub(crate) ms_cv: Option<String>,
+    /// `x-ms-request-id` of the last response, if there was one.
+    pub(crate) request_id: Option<String>,
+    pub(crate) attempts: u32,
+    pub(crate) elapsed: Duration,
 }
 
 enum Repr {
@@ -98,13 +117,19 @@ impl Error {
 
     fn new(repr: Repr) -> Self {
         Self {
-            repr: Box::new(repr),
+            inner: Box::new(Inner { repr, call: None }),
         }
+    }
+
+    /// This error as the end of a call with `context`.
+    pub(crate) fn in_call(mut self, context: CallContext) -> Self {
+        self.inner.call = Some(context);
+        self
     }
 
     /// The category of the error.
     pub fn kind(&self) -> ErrorKind {
-        match &*self.repr {
+        match &self.inner.repr {
             Repr::Service(_) => ErrorKind::Service,
             Repr::Transport { .. } => ErrorKind::Transport,
             Repr::Timeout { .. } => ErrorKind::Timeout,
@@ -116,7 +141,7 @@ impl Error {
 
     /// The service's answer, for [`ErrorKind::Service`].
     pub fn service_error(&self) -> Option<&ServiceError> {
-        match &*self.repr {
+        match &self.inner.repr {
             Repr::Service(error) => Some(error),
             _ => None,
         }
@@ -124,7 +149,7 @@ impl Error {
 
     /// The undecodable success response, for [`ErrorKind::Decode`].
     pub fn decode_error(&self) -> Option<&DecodeError> {
-        match &*self.repr {
+        match &self.inner.repr {
             Repr::Decode(error) => Some(error),
             _ => None,
         }
@@ -132,18 +157,57 @@ impl Error {
 
     /// The HTTP status of the response, when there was one.
     pub fn status(&self) -> Option<StatusCode> {
-        match &*self.repr {
+        match &self.inner.repr {
             Repr::Service(error) => Some(error.status()),
             Repr::Decode(error) => Some(error.status()),
             _ => None,
         }
     }
 
+    /// The `x-ms-client-request-id` of the call: the one the service echoed, or else the one the call sent.
+    /// `None` for an error before any I/O. The same value as [`Response::client_request_id`](crate::Response)
+    /// on success: quote it with [`ms_cv`](Self::ms_cv) to Azure support.
+    pub fn client_request_id(&self) -> Option<&str> {
+        self.service_error()
+            .and_then(ServiceError::client_request_id)
+            .or_else(|| self.call()?.client_request_id.as_deref())
+    }
+
+    /// The `MS-CV` correlation vector of the last response (a service error or an undecodable success), when
+    /// there was a response.
+    pub fn ms_cv(&self) -> Option<&str> {
+        self.service_error()
+            .and_then(ServiceError::ms_cv)
+            .or_else(|| self.call()?.ms_cv.as_deref())
+    }
+
+    /// The `x-ms-request-id` of the last response, when it had one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.service_error()
+            .and_then(ServiceError::request_id)
+            .or_else(|| self.call()?.request_id.as_deref())
+    }
+
+    /// How many attempts the call made before failing; 0 when it failed before any I/O (invalid input) or
+    /// the error did not come from a call.
+    pub fn attempts(&self) -> u32 {
+        self.call().map_or(0, |call| call.attempts)
+    }
+
+    /// How long the call ran, retries and delays included, when it started.
+    pub fn elapsed(&self) -> Option<Duration> {
+        self.call().map(|call| call.elapsed)
+    }
+
+    fn call(&self) -> Option<&CallContext> {
+        self.inner.call.as_ref()
+    }
+
     /// Whether the request may have reached the service (and had an effect there).
     ///
     /// `false` for input and credential errors and for transport failures before sending.
     pub fn may_have_been_sent(&self) -> bool {
-        match &*self.repr {
+        match &self.inner.repr {
             Repr::Service(_) | Repr::Decode(_) | Repr::Timeout { .. } => true,
             Repr::Transport {
                 may_have_been_sent, ..
@@ -155,7 +219,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &*self.repr {
+        match &self.inner.repr {
             Repr::Service(error) => error.fmt(f),
             Repr::Transport {
                 may_have_been_sent: false,
@@ -182,7 +246,7 @@ impl fmt::Display for Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &*self.repr {
+        match &self.inner.repr {
             Repr::Service(error) => f.debug_tuple("Service").field(error).finish(),
             Repr::Transport {
                 source,
@@ -202,7 +266,7 @@ impl fmt::Debug for Error {
 
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        match &*self.repr {
+        match &self.inner.repr {
             Repr::Transport { source, .. } | Repr::Credential(source) => Some(&**source),
             _ => None,
         }

@@ -13,6 +13,8 @@
 
 mod assignment;
 mod call;
+mod call_options;
+mod call_response;
 mod client_config;
 mod entra;
 mod entra_token_cache;
@@ -33,6 +35,8 @@ mod wire;
 
 pub use assignment::Upserted;
 pub use call::{Call, CallDecision, client_request_id};
+pub use call_options::CallOptions;
+pub use call_response::Response;
 pub use client_config::ClientConfig;
 pub use entra::{
     DeleteEntraAssignment, EntraAssignment, EntraAssignmentPage, EntraAssignmentSettings,
@@ -49,7 +53,7 @@ pub use logging::LoggedHeaders;
 pub use operation::{Authorization, Operation, ServiceConfig, prepare};
 pub use options::{ClientOptions, CreateUserOptions};
 pub use retry::{Outcome, RetryDecision, RetryOptions, RetryPolicy};
-pub use service_error::{CLIENT_REQUEST_ID, CommunicationError, MS_CV, ServiceError};
+pub use service_error::{CLIENT_REQUEST_ID, CommunicationError, MS_CV, REQUEST_ID, ServiceError};
 pub use teams_extension::{
     DeleteTeamsExtensionAssignment, ExchangeTeamsExtensionToken, GetTeamsExtensionAssignment,
     TeamsExtensionAssignment, TeamsExtensionPrincipalType, UpsertTeamsExtensionAssignment,

@@ -59,7 +59,7 @@ impl fmt::Display for LoggedHeaders<'_> {
         for (name, value) in self.0 {
             // Header names are stored lowercase, so the comparison is exact.
             match value.to_str() {
-                Ok(value) if LOGGABLE.contains(&name.as_str()) && !value.is_empty() => {
+                Ok(value) if is_loggable(name.as_str()) && !value.is_empty() => {
                     map.entry(&name.as_str(), &value)
                 }
                 _ => map.entry(&name.as_str(), &format_args!("[redacted]")),
@@ -67,6 +67,11 @@ impl fmt::Display for LoggedHeaders<'_> {
         }
         map.finish()
     }
+}
+
+/// Whether the value of the header `name` (lowercase) may be logged.
+pub(crate) fn is_loggable(name: &str) -> bool {
+    LOGGABLE.contains(&name)
 }
 
 #[cfg(test)]

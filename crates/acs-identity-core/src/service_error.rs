@@ -13,6 +13,10 @@ pub const CLIENT_REQUEST_ID: http::HeaderName =
 /// `MS-CV`: the service's correlation vector, the id to quote in a support request.
 pub const MS_CV: http::HeaderName = http::HeaderName::from_static("ms-cv");
 
+/// `x-ms-request-id`: a request id some Azure front ends add (ACS Identity itself was seen sending only
+/// `MS-CV`); kept when present.
+pub const REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-ms-request-id");
+
 /// How much of a body that holds no ACS error is kept for the message.
 const EXCERPT_LIMIT: usize = 512;
 
@@ -27,6 +31,7 @@ pub struct ServiceError {
     excerpt: Option<String>,
     client_request_id: Option<String>,
     ms_cv: Option<String>,
+    request_id: Option<String>,
 }
 
 /// The ACS error model (`CommunicationError` in the REST spec), recursive through
@@ -63,6 +68,7 @@ impl ServiceError {
             excerpt,
             client_request_id: header_text(headers, &CLIENT_REQUEST_ID),
             ms_cv: header_text(headers, &MS_CV),
+            request_id: header_text(headers, &REQUEST_ID),
         }
     }
 
@@ -122,6 +128,11 @@ impl ServiceError {
     pub fn ms_cv(&self) -> Option<&str> {
         self.ms_cv.as_deref()
     }
+
+    /// The `x-ms-request-id` of the response, when it had one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
 }
 
 impl fmt::Display for ServiceError {
@@ -137,6 +148,7 @@ impl fmt::Display for ServiceError {
             ("target", self.target()),
             ("ms-cv", self.ms_cv()),
             ("client-request-id", self.client_request_id()),
+            ("request-id", self.request_id()),
         ];
         let mut separator = " (";
         for (name, value) in ids {
@@ -166,7 +178,7 @@ impl From<wire::CommunicationError> for CommunicationError {
 }
 
 /// A header's value as text (header names compare case-insensitively by construction).
-fn header_text(headers: &HeaderMap, name: &http::HeaderName) -> Option<String> {
+pub(crate) fn header_text(headers: &HeaderMap, name: &http::HeaderName) -> Option<String> {
     headers
         .get(name)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())

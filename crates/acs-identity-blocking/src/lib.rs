@@ -6,6 +6,13 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+/// The span of a public operation, named like `CommunicationIdentityClient.create_user`.
+macro_rules! span {
+    ($name:literal) => {
+        tracing::info_span!(concat!("CommunicationIdentityClient.", $name))
+    };
+}
+
 mod client;
 mod communication_token_credential;
 mod credential;
@@ -13,6 +20,7 @@ mod operations;
 mod pipeline;
 mod resolver;
 mod transport;
+mod with_response;
 
 pub use client::CommunicationIdentityClient;
 pub use communication_token_credential::{
@@ -28,10 +36,10 @@ pub use acs_auth::{
     WorkloadIdentityCredential,
 };
 pub use acs_identity_core::{
-    ClientOptions, CommunicationError, CommunicationUserIdentifierAndToken,
+    CallOptions, ClientOptions, CommunicationError, CommunicationUserIdentifierAndToken,
     CreateUserAndTokenOptions, CreateUserOptions, DecodeError, EntraAssignment,
     EntraAssignmentPage, EntraAssignmentSettings, EntraPrincipalType, Error, ErrorKind,
-    ExchangeTeamsUserToken, RetryOptions, ServiceError, TeamsExtensionAssignment,
+    ExchangeTeamsUserToken, Response, RetryOptions, ServiceError, TeamsExtensionAssignment,
     TeamsExtensionPrincipalType, TokenOptions, UpsertTeamsExtensionAssignment, Upserted,
 };
 pub use acs_identity_types::{

@@ -15,13 +15,6 @@ use acs_identity_types::{
 
 use crate::{CommunicationIdentityClient, CreateUserOptions};
 
-/// The span of a public operation, named like `CommunicationIdentityClient.create_user`.
-macro_rules! span {
-    ($name:literal) => {
-        tracing::info_span!(concat!("CommunicationIdentityClient.", $name))
-    };
-}
-
 impl CommunicationIdentityClient {
     /// Creates a new user (`POST /identities`).
     ///

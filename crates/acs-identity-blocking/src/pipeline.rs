@@ -2,33 +2,67 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use acs_identity_core::{Authorization, CallDecision, Error, LoggedHeaders, Operation};
+use acs_identity_core::{
+    Authorization, Call, CallDecision, CallOptions, Error, LoggedHeaders, Operation, Response,
+};
 use http::header::AUTHORIZATION;
 
 use crate::client::{Credential, Inner};
 
 impl Inner {
-    /// Runs `operation` inside `span` (one per public method).
+    /// Runs `operation` inside `span` (one per public method) with the client's options, for its value.
     pub(crate) fn call<O: Operation>(
         &self,
         operation: O,
         span: tracing::Span,
     ) -> Result<O::Output, Error> {
-        let _entered = span.enter();
-        self.send(&operation)
+        self.call_with_response(operation, &CallOptions::default(), span)
+            .map(Response::into_body)
     }
 
-    fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
-        let request_id = rand::random();
-        let (request, mut call) = self.config.start(operation, request_id)?;
+    /// Runs `operation` inside `span` with the call's `options`, for its value and response.
+    pub(crate) fn call_with_response<O: Operation>(
+        &self,
+        operation: O,
+        options: &CallOptions,
+        span: tracing::Span,
+    ) -> Result<Response<O::Output>, Error> {
+        let _entered = span.enter();
+        self.send(&operation, options)
+    }
+
+    fn send<O: Operation>(
+        &self,
+        operation: &O,
+        options: &CallOptions,
+    ) -> Result<Response<O::Output>, Error> {
+        let (request, mut call) = self.config.start_call(operation, rand::random(), options)?;
         let started = Instant::now();
+        let result = self.attempts(operation, request, &mut call, started);
+        let elapsed = started.elapsed();
+        tracing::debug!(
+            attempts = call.attempt(),
+            elapsed_ms = elapsed.as_millis() as u64,
+            "call finished"
+        );
+        call.complete(operation, result, elapsed)
+    }
+
+    /// The attempts of a call, until the core says it is over: its last response or error.
+    fn attempts<O: Operation>(
+        &self,
+        operation: &O,
+        request: http::Request<Vec<u8>>,
+        call: &mut Call,
+        started: Instant,
+    ) -> Result<http::Response<Vec<u8>>, Error> {
         // The first attempt sends the request as built; a retry builds it again (the same bytes, the same
         // client request id) rather than every call keeping a copy.
         let mut first = Some(request);
         loop {
             let mut attempt = match first.take() {
                 Some(request) => request,
-                None => self.config.request(operation, request_id)?,
+                None => self.config.rebuild(operation, call)?,
             };
             if operation.authorization() == Authorization::Credential {
                 self.authorize(&mut attempt)?;
@@ -45,9 +79,7 @@ impl Inner {
                     tracing::debug!(attempt = call.attempt(), delay_ms, "retrying");
                     std::thread::sleep(delay);
                 }
-                CallDecision::Finish(result) => {
-                    return result.and_then(|response| operation.parse_response(response));
-                }
+                CallDecision::Finish(result) => return result,
             }
         }
     }

@@ -6,6 +6,13 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+/// The span of a public operation, named like `CommunicationIdentityClient.create_user`.
+macro_rules! span {
+    ($name:literal) => {
+        tracing::info_span!(concat!("CommunicationIdentityClient.", $name))
+    };
+}
+
 #[cfg(feature = "azure_core")]
 mod azure_core_credential;
 mod client;
@@ -14,6 +21,7 @@ mod credential;
 mod operations;
 mod pipeline;
 mod transport;
+mod with_response;
 
 #[cfg(feature = "azure_core")]
 pub use azure_core_credential::AzureCoreCredential;
@@ -31,10 +39,10 @@ pub use acs_auth::{
     WorkloadIdentityCredential,
 };
 pub use acs_identity_core::{
-    ClientOptions, CommunicationError, CommunicationUserIdentifierAndToken,
+    CallOptions, ClientOptions, CommunicationError, CommunicationUserIdentifierAndToken,
     CreateUserAndTokenOptions, CreateUserOptions, DecodeError, EntraAssignment,
     EntraAssignmentPage, EntraAssignmentSettings, EntraPrincipalType, Error, ErrorKind,
-    ExchangeTeamsUserToken, RetryOptions, ServiceError, TeamsExtensionAssignment,
+    ExchangeTeamsUserToken, Response, RetryOptions, ServiceError, TeamsExtensionAssignment,
     TeamsExtensionPrincipalType, TokenOptions, UpsertTeamsExtensionAssignment, Upserted,
 };
 pub use acs_identity_types::{

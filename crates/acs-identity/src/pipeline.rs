@@ -2,33 +2,71 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use acs_identity_core::{Authorization, CallDecision, Error, LoggedHeaders, Operation};
+use acs_identity_core::{
+    Authorization, Call, CallDecision, CallOptions, Error, LoggedHeaders, Operation, Response,
+};
 use http::header::AUTHORIZATION;
 use tracing::Instrument as _;
 
 use crate::client::{Credential, Inner};
 
 impl Inner {
-    /// Runs `operation` inside `span` (one per public method).
+    /// Runs `operation` inside `span` (one per public method) with the client's options, for its value.
     pub(crate) async fn call<O: Operation>(
         &self,
         operation: O,
         span: tracing::Span,
     ) -> Result<O::Output, Error> {
-        self.send(&operation).instrument(span).await
+        let options = CallOptions::default();
+        let response = self.call_with_response(operation, &options, span).await;
+        response.map(Response::into_body)
     }
 
-    async fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
-        let request_id = rand::random();
-        let (request, mut call) = self.config.start(operation, request_id)?;
+    /// Runs `operation` inside `span` with the call's `options`, for its value and response.
+    ///
+    /// All of a call's work happens inside the returned future (no task is spawned): dropping it cancels the
+    /// call at once, the attempt in flight and any retry to come.
+    pub(crate) async fn call_with_response<O: Operation>(
+        &self,
+        operation: O,
+        options: &CallOptions,
+        span: tracing::Span,
+    ) -> Result<Response<O::Output>, Error> {
+        self.send(&operation, options).instrument(span).await
+    }
+
+    async fn send<O: Operation>(
+        &self,
+        operation: &O,
+        options: &CallOptions,
+    ) -> Result<Response<O::Output>, Error> {
+        let (request, mut call) = self.config.start_call(operation, rand::random(), options)?;
         let started = Instant::now();
+        let result = self.attempts(operation, request, &mut call, started).await;
+        let elapsed = started.elapsed();
+        tracing::debug!(
+            attempts = call.attempt(),
+            elapsed_ms = elapsed.as_millis() as u64,
+            "call finished"
+        );
+        call.complete(operation, result, elapsed)
+    }
+
+    /// The attempts of a call, until the core says it is over: its last response or error.
+    async fn attempts<O: Operation>(
+        &self,
+        operation: &O,
+        request: http::Request<Vec<u8>>,
+        call: &mut Call,
+        started: Instant,
+    ) -> Result<http::Response<Vec<u8>>, Error> {
         // The first attempt sends the request as built; a retry builds it again (the same bytes, the same
         // client request id) rather than every call keeping a copy.
         let mut first = Some(request);
         loop {
             let mut attempt = match first.take() {
                 Some(request) => request,
-                None => self.config.request(operation, request_id)?,
+                None => self.config.rebuild(operation, call)?,
             };
             if operation.authorization() == Authorization::Credential {
                 self.authorize(&mut attempt).await?;
@@ -45,9 +83,7 @@ impl Inner {
                     tracing::debug!(attempt = call.attempt(), delay_ms, "retrying");
                     tokio::time::sleep(delay).await;
                 }
-                CallDecision::Finish(result) => {
-                    return result.and_then(|response| operation.parse_response(response));
-                }
+                CallDecision::Finish(result) => return result,
             }
         }
     }

@@ -9,9 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use acs_auth::{AccessKey, Endpoint};
 use acs_identity_core::{
-    Authorization, CreateUser, CreateUserAndToken, DeleteUser, ExchangeEntraToken,
-    ExchangeTeamsUserToken, GetUser, IssueToken, Operation, RevokeTokens, ServiceConfig, prepare,
-    user_agent,
+    Authorization, Call, ClientOptions, CreateUser, CreateUserAndToken, DeleteUser,
+    ExchangeEntraToken, ExchangeTeamsUserToken, GetUser, IssueToken, Operation, RevokeTokens,
+    ServiceConfig, prepare, user_agent,
 };
 use acs_identity_types::{ApiVersion, CommunicationUserIdentifier, TokenScope};
 use base64::Engine as _;
@@ -103,6 +103,16 @@ fn bench<O: Operation>(
         b.iter_batched(
             || answer.clone(),
             |answer| operation.parse_response(answer),
+            BatchSize::SmallInput,
+        );
+    });
+    // What a client's call adds to `parse`: the response kept with the value (`Call::complete`).
+    group.bench_function("complete", |b| {
+        let mut call = Call::new(&ClientOptions::default(), operation.is_idempotent());
+        call.start_attempt(Duration::ZERO).expect("no timeout");
+        b.iter_batched(
+            || answer.clone(),
+            |answer| call.complete(operation, Ok(answer), Duration::from_millis(3)),
             BatchSize::SmallInput,
         );
     });

@@ -5,6 +5,7 @@
 //! ES256, as configured for that issuer) are checked locally first; only a `kid` the cached JWKS lacks
 //! makes it fetch the issuer's keys again, at most once per `jwks_min_refresh`.
 
+mod crypto;
 mod error;
 mod keys;
 mod signed_in;
@@ -68,6 +69,11 @@ impl Verifier {
         http: reqwest::Client,
         metrics: &Arc<Metrics>,
     ) -> Self {
+        if !crypto::install() {
+            tracing::debug!(
+                "jsonwebtoken has another crypto provider already: signatures are checked with it"
+            );
+        }
         Self {
             issuers: issuers
                 .iter()
@@ -99,29 +105,7 @@ impl Verifier {
 
     /// Validates `token` (the part after `Bearer `).
     pub(crate) async fn verify(&self, token: &str) -> Result<SignedIn, SignInError> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(SignInError::TooLarge);
-        }
-        let mut segments = token.split('.');
-        let (Some(header), Some(payload), Some(_signature), None) = (
-            segments.next(),
-            segments.next(),
-            segments.next(),
-            segments.next(),
-        ) else {
-            return Err(SignInError::Malformed(
-                "not a JWT: expected three dot-separated parts",
-            ));
-        };
-        let header: UnverifiedHeader = decode_segment(header).ok_or(SignInError::Malformed(
-            "the JWT header is not base64url JSON with an alg",
-        ))?;
-        let claimed: UnverifiedIssuer = decode_segment(payload).ok_or(SignInError::Malformed(
-            "the JWT payload is not base64url JSON",
-        ))?;
-        let Some(Value::String(iss)) = claimed.iss else {
-            return Err(SignInError::MissingClaim("iss".into()));
-        };
+        let Unverified { alg, kid, iss } = inspect(token)?;
         let issuer = self
             .issuers
             .iter()
@@ -132,16 +116,16 @@ impl Verifier {
             .algorithms
             .iter()
             .copied()
-            .find(|algorithm| algorithm_name(*algorithm) == header.alg)
-            .ok_or_else(|| SignInError::AlgorithmNotAllowed(truncate(&header.alg, 16)))?;
-        let kid = header.kid.ok_or(SignInError::UnknownKey)?;
+            .find(|algorithm| algorithm_name(*algorithm) == alg)
+            .ok_or_else(|| SignInError::AlgorithmNotAllowed(truncate(&alg, 16)))?;
+        let kid = kid.ok_or(SignInError::UnknownKey)?;
         let key = match issuer.keys.lookup(&kid, Instant::now()).await {
             KeyLookup::Found(key) => key,
             KeyLookup::Unknown => return Err(SignInError::UnknownKey),
             KeyLookup::Unavailable => return Err(SignInError::IssuerUnavailable),
         };
         if key.algorithm != algorithm {
-            return Err(SignInError::AlgorithmNotAllowed(truncate(&header.alg, 16)));
+            return Err(SignInError::AlgorithmNotAllowed(truncate(&alg, 16)));
         }
         let validation = validation(&issuer.config, algorithm);
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key.decoding, &validation)
@@ -150,9 +134,7 @@ impl Verifier {
                 ErrorKind::ImmatureSignature => SignInError::NotYetValid,
                 ErrorKind::InvalidAudience => SignInError::WrongAudience,
                 ErrorKind::InvalidIssuer => SignInError::UnknownIssuer,
-                ErrorKind::InvalidAlgorithm => {
-                    SignInError::AlgorithmNotAllowed(truncate(&header.alg, 16))
-                }
+                ErrorKind::InvalidAlgorithm => SignInError::AlgorithmNotAllowed(truncate(&alg, 16)),
                 ErrorKind::MissingRequiredClaim(claim) => {
                     SignInError::MissingClaim(truncate(&claim, 64))
                 }
@@ -175,6 +157,66 @@ impl Verifier {
         }
         Ok(user)
     }
+}
+
+/// What a token says about itself before any check: read to pick the issuer and the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unverified {
+    pub(crate) alg: String,
+    pub(crate) kid: Option<String>,
+    pub(crate) iss: String,
+}
+
+/// The token's shape, header and claimed issuer, with no I/O and no trust in any of it.
+pub(crate) fn inspect(token: &str) -> Result<Unverified, SignInError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(SignInError::TooLarge);
+    }
+    let mut segments = token.split('.');
+    let (Some(header), Some(payload), Some(_signature), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err(SignInError::Malformed(
+            "not a JWT: expected three dot-separated parts",
+        ));
+    };
+    let header: UnverifiedHeader = decode_segment(header).ok_or(SignInError::Malformed(
+        "the JWT header is not base64url JSON with an alg",
+    ))?;
+    let claimed: UnverifiedIssuer = decode_segment(payload).ok_or(SignInError::Malformed(
+        "the JWT payload is not base64url JSON",
+    ))?;
+    let Some(Value::String(iss)) = claimed.iss else {
+        return Err(SignInError::MissingClaim("iss".into()));
+    };
+    Ok(Unverified {
+        alg: header.alg,
+        kid: header.kid,
+        iss,
+    })
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub(crate) fn bearer_token(value: Option<&http::HeaderValue>) -> Result<&str, SignInError> {
+    let value = value
+        .ok_or(SignInError::Missing)?
+        .to_str()
+        .map_err(|_| SignInError::Malformed("the Authorization header is not visible ASCII"))?
+        .trim();
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(SignInError::Malformed(
+            "expected Authorization: Bearer <token>",
+        ));
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(SignInError::Missing);
+    }
+    Ok(token)
 }
 
 fn validation(config: &IssuerConfig, algorithm: Algorithm) -> Validation {

@@ -20,6 +20,22 @@ mod server;
 mod service;
 
 pub use config::Config;
+
+/// Entry points for the fuzz targets (`fuzz/`): the parsers that see attacker or operator input first.
+/// Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Reads an `Authorization` header value the way a request's is read, then the token's unverified
+    /// header and claimed issuer: `Ok((alg, kid, iss))` or the sign-in error code.
+    pub fn inspect_authorization(
+        value: &[u8],
+    ) -> Result<(String, Option<String>, String), &'static str> {
+        let value = http::HeaderValue::from_bytes(value).map_err(|_| "not a header value")?;
+        let token = crate::oidc::bearer_token(Some(&value)).map_err(|error| error.code())?;
+        let unverified = crate::oidc::inspect(token).map_err(|error| error.code())?;
+        Ok((unverified.alg, unverified.kid, unverified.iss))
+    }
+}
 pub use custom_id::{CustomIdTemplate, MissingClaim};
 pub use oidc::{SignInError, SignedIn};
 pub use policy::{Policy, PolicyError, Rule};

@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,7 +24,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::config::ClientIpSource;
 use crate::error::ApiError;
-use crate::oidc::{IssuerStatus, SignInError, SignedIn};
+use crate::oidc::{self, IssuerStatus, SignInError, SignedIn};
 use crate::rate_limit::Decision;
 use crate::service::Shared;
 
@@ -118,7 +118,7 @@ impl FromRequestParts<Arc<Shared>> for Caller {
             shared.metrics.throttled("ip");
             return Err(ApiError::throttled(wait, "address"));
         }
-        let user = match bearer(&parts.headers) {
+        let user = match oidc::bearer_token(parts.headers.get(axum::http::header::AUTHORIZATION)) {
             Ok(token) => shared.verifier.verify(token).await,
             Err(error) => Err(error),
         }
@@ -141,25 +141,6 @@ impl FromRequestParts<Arc<Shared>> for Caller {
         }
         Ok(Self { user, custom_id })
     }
-}
-
-fn bearer(headers: &HeaderMap) -> Result<&str, SignInError> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .ok_or(SignInError::Missing)?
-        .to_str()
-        .map_err(|_| SignInError::Malformed("the Authorization header is not visible ASCII"))?;
-    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(SignInError::Malformed(
-            "expected Authorization: Bearer <token>",
-        ));
-    }
-    let token = token.trim();
-    if token.is_empty() {
-        return Err(SignInError::Missing);
-    }
-    Ok(token)
 }
 
 fn client_ip(parts: &Parts, source: ClientIpSource) -> String {

@@ -8,6 +8,7 @@
 
 mod micro;
 mod report;
+mod service;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,11 +26,14 @@ Side by side: starts ONE emulator (release build) on loopback and issues N acces
 mode, each client in its own process, after a warm-up (default 500 calls, not measured): our async client
 (acs-identity) with 1 and 16 calls in flight, our blocking client (acs-identity-blocking) with 1 and 16
 threads, the official Python SDK (sync, sync with 16 threads, async with 16 in flight) and the official JS
-SDK (1 and 16 in flight), installed at the versions pinned in xtask/interop/ as `cargo xtask interop` does.
+SDK (1 and 16 in flight), installed at the versions pinned in xtask/interop/ as `cargo xtask interop` does,
+and `service-16`: tokens asked of acs-token-service (release, its own process, trusting the emulator's
+OpenID issuer), whose CPU per request (sign-in, policy, the ACS call) is set beside our bare client's.
 Reports ops/s, client CPU per call (user + system of the client process, measured calls only), p50/p99
 latency, peak RSS, the emulator's CPU per request, and the ratios ours/theirs. Every mode runs --rounds times
 (default 3), the rounds one after the other, and each number is the median over the rounds. Each run stops
-after --max-seconds (default 60) of calls. --only runs the modes whose key contains TEXT (e.g. `ours`, `js`).
+after --max-seconds (default 60) of calls. --only runs the modes whose key contains TEXT (e.g. `ours`, `js`;
+several, comma-separated: `ours-async-16,service`).
 
 --micro runs the criterion benches of acs-identity-types, acs-auth and acs-identity-core (`cargo bench`,
 shortened measurement) and summarises them. --json prints the results as JSON on stdout instead of tables.";
@@ -53,6 +57,8 @@ enum Runner {
     Node,
     /// `bench-client raw`: no client, one pre-signed request replayed, to load the emulator alone.
     Raw,
+    /// `bench-client service`: tokens from `acs-token-service`, which calls the emulator.
+    Service,
 }
 
 /// One client, driven one way.
@@ -84,7 +90,7 @@ const fn mode(
     }
 }
 
-pub(crate) static MODES: [Mode; 10] = [
+pub(crate) static MODES: [Mode; 11] = [
     mode(
         "ours-async-1",
         "acs-identity",
@@ -141,6 +147,13 @@ pub(crate) static MODES: [Mode; 10] = [
         "emulator alone",
         "16 connections replaying one signed request",
         Runner::Raw,
+        16,
+    ),
+    mode(
+        "service-16",
+        "acs-token-service",
+        "16 in flight: sign-in, policy, ACS call",
+        Runner::Service,
         16,
     ),
 ];
@@ -206,7 +219,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             options
                 .only
                 .as_deref()
-                .is_none_or(|only| m.key.contains(only))
+                .is_none_or(|only| only.split(',').any(|part| m.key.contains(part)))
         })
         .collect();
     if modes.is_empty() {
@@ -236,8 +249,19 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         None
     };
     let binaries = build_release(&workspace, &target)?;
+    let server = Emulator::start(&binaries.emulator, Transport::Http, &dir)?;
+    let token_service = if needs(|r| matches!(r, Runner::Service)) {
+        Some(service::TokenService::start(
+            &binaries.token_service,
+            &server,
+            &dir,
+        )?)
+    } else {
+        None
+    };
     let bench = Bench {
-        server: Emulator::start(&binaries.emulator, Transport::Http, &dir)?,
+        server,
+        token_service,
         client: binaries.client,
         python,
         js,
@@ -283,6 +307,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 /// What every run needs: the emulator, and how to start each client.
 struct Bench<'a> {
     server: Emulator,
+    token_service: Option<service::TokenService>,
     client: PathBuf,
     python: Option<PathBuf>,
     /// The JS driver, copied next to the installed SDK.
@@ -304,6 +329,13 @@ impl Bench<'_> {
             Runner::Raw => {
                 let mut command = Command::new(&self.client);
                 command.arg("raw");
+                command
+            }
+            Runner::Service => {
+                let service = self.token_service.as_ref().context("no token service")?;
+                let mut command = Command::new(&self.client);
+                command.arg("service");
+                service.configure(&mut command);
                 command
             }
             Runner::Python(flavour) => {
@@ -331,6 +363,10 @@ impl Bench<'_> {
         ]);
         self.server.configure(&mut command);
         let load = report::load_average();
+        let service_pid = matches!(mode.runner, Runner::Service)
+            .then(|| self.token_service.as_ref().map(service::TokenService::id))
+            .flatten();
+        let service_before = service_pid.and_then(|pid| process_cpu(pid, self.clock_ticks));
         let emulator_before = process_cpu(self.server.id(), self.clock_ticks);
         let output = interop::run_bounded(
             &mut command,
@@ -340,7 +376,12 @@ impl Bench<'_> {
         let emulator_cpu = process_cpu(self.server.id(), self.clock_ticks)
             .zip(emulator_before)
             .map(|(after, before)| after - before);
-        let measurement = report::Measurement::new(mode, &output, emulator_cpu, load, options);
+        let service_cpu = service_pid
+            .and_then(|pid| process_cpu(pid, self.clock_ticks))
+            .zip(service_before)
+            .map(|(after, before)| after - before);
+        let measurement =
+            report::Measurement::new(mode, &output, [emulator_cpu, service_cpu], load, options);
         match &measurement.failure {
             Some(failure) => eprintln!("    FAILED: {failure}\n{}", output.stderr.trim_end()),
             None => eprintln!("    {}", measurement.summary()),
@@ -352,12 +393,13 @@ impl Bench<'_> {
 struct Binaries {
     emulator: PathBuf,
     client: PathBuf,
+    token_service: PathBuf,
 }
 
-/// The emulator and our bench client, optimised, in one cargo invocation.
+/// The emulator, the token service and our bench client, optimised, in one cargo invocation.
 fn build_release(workspace: &Path, target: &Path) -> Result<Binaries> {
     let t = Instant::now();
-    eprintln!("==> cargo build --release (emulator, bench-client)");
+    eprintln!("==> cargo build --release (emulator, token service, bench-client)");
     let mut command = Command::new(interop::cargo());
     command
         .args([
@@ -367,6 +409,10 @@ fn build_release(workspace: &Path, target: &Path) -> Result<Binaries> {
             "acs-identity-emulator",
             "--bin",
             "acs-identity-emulator",
+            "-p",
+            "acs-token-service",
+            "--bin",
+            "acs-token-service",
             "-p",
             "xtask",
             "--bin",
@@ -388,6 +434,7 @@ fn build_release(workspace: &Path, target: &Path) -> Result<Binaries> {
     Ok(Binaries {
         emulator: release.join(format!("acs-identity-emulator{exe}")),
         client: release.join(format!("bench-client{exe}")),
+        token_service: release.join(format!("acs-token-service{exe}")),
     })
 }
 

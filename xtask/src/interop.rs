@@ -316,6 +316,8 @@ pub(crate) struct Emulator {
     transport: Transport,
     connection_string: String,
     cert: Option<PathBuf>,
+    /// Its stderr: what it says about itself (issuer, client id) and its log.
+    log: PathBuf,
 }
 
 impl Emulator {
@@ -342,6 +344,7 @@ impl Emulator {
             transport,
             connection_string: String::new(),
             cert,
+            log: log_path.clone(),
         };
         server.connection_string = server.first_line(&stdout_path, &log_path)?;
         if let Some(cert) = &server.cert
@@ -394,6 +397,23 @@ impl Emulator {
             }
             thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The value of the `<label> <value>` word on the emulator's stderr (e.g. `oidc issuer:`), as it
+    /// describes itself at start.
+    pub(crate) fn described(&self, label: &str) -> Result<String> {
+        let log = fs::read_to_string(&self.log)
+            .with_context(|| format!("reading {}", self.log.display()))?;
+        log.lines()
+            .find_map(|line| line.split_once(label))
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .map(str::to_owned)
+            .with_context(|| format!("the emulator's log has no `{label}`"))
+    }
+
+    /// The connection string it printed.
+    pub(crate) fn connection_string(&self) -> &str {
+        &self.connection_string
     }
 
     /// The emulator's process id.

@@ -23,6 +23,7 @@ const CPU_FACTOR_JS: f64 = 15.0;
 const CPU_FACTOR_PYTHON: f64 = 40.0;
 const EMULATOR_MIN_OPS: f64 = 30_000.0;
 const THROUGHPUT_FACTOR_JS: f64 = 10.0;
+const SERVICE_CPU_FACTOR: f64 = 1.5;
 
 /// The machine the numbers come from.
 pub(crate) struct Machine {
@@ -76,6 +77,8 @@ pub(crate) struct Measurement {
     max_rss_kb: Option<f64>,
     /// Over the whole run (start-up, user creation and warm-up included) per request served.
     emulator_us_per_request: Option<f64>,
+    /// The token service's CPU per request it served, the same way (its own mode only).
+    service_us_per_request: Option<f64>,
     load: Option<f64>,
     /// Why a run does not count; its numbers, if any, are still shown.
     pub(crate) failure: Option<String>,
@@ -85,7 +88,7 @@ impl Measurement {
     pub(crate) fn new(
         mode: &'static Mode,
         output: &Output,
-        emulator_cpu_s: Option<f64>,
+        [emulator_cpu_s, service_cpu_s]: [Option<f64>; 2],
         load: Option<f64>,
         options: &Options,
     ) -> Self {
@@ -128,6 +131,7 @@ impl Measurement {
             max_us: number("/latency_us/max"),
             max_rss_kb: number("/max_rss_kb"),
             emulator_us_per_request: emulator_cpu_s.map(|s| s * 1e6 / requests),
+            service_us_per_request: service_cpu_s.map(|s| s * 1e6 / requests),
             load,
             failure,
         }
@@ -154,6 +158,7 @@ impl Measurement {
             max_us: median(|m| m.max_us),
             max_rss_kb: median(|m| m.max_rss_kb),
             emulator_us_per_request: median(|m| m.emulator_us_per_request),
+            service_us_per_request: median(|m| m.service_us_per_request),
             load: median(|m| m.load),
             failure: runs.iter().find_map(|m| m.failure.clone()),
         })
@@ -161,8 +166,12 @@ impl Measurement {
 
     /// One line for the progress log.
     pub(crate) fn summary(&self) -> String {
+        let service = self
+            .service_us_per_request
+            .map(|us| format!(", token service {} CPU/request", micros(Some(us))))
+            .unwrap_or_default();
         format!(
-            "{} ops/s, {} CPU/call, p50 {}, p99 {}",
+            "{} ops/s, {} CPU/call, p50 {}, p99 {}{service}",
             ops(self.ops_per_s),
             micros(self.cpu_us_per_call),
             latency(self.p50_us),
@@ -184,6 +193,7 @@ impl Measurement {
             "latency_us": { "p50": self.p50_us, "p99": self.p99_us, "max": self.max_us },
             "max_rss_kb": self.max_rss_kb,
             "emulator_cpu_us_per_request": self.emulator_us_per_request,
+            "service_cpu_us_per_request": self.service_us_per_request,
             "load_average_1m": self.load,
             "failure": self.failure,
         })
@@ -334,6 +344,22 @@ impl Results {
                 ),
                 measured: ops(capacity),
                 met: capacity.map(|c| c >= EMULATOR_MIN_OPS),
+            });
+        }
+        // The token service does a bare client's work plus sign-in and policy: at most half again its CPU.
+        if let (Some(service), Some(bare)) = (self.get("service-16"), self.get("ours-async-16")) {
+            let factor = ratio(service.service_us_per_request, bare.cpu_us_per_call);
+            targets.push(Target {
+                goal: format!(
+                    "token service CPU/request <= {SERVICE_CPU_FACTOR}x the bare async client's CPU/call (service-16 vs ours-async-16)"
+                ),
+                measured: format!(
+                    "{} vs {} ({})",
+                    micros(service.service_us_per_request),
+                    micros(bare.cpu_us_per_call),
+                    times(factor)
+                ),
+                met: factor.map(|f| f <= SERVICE_CPU_FACTOR),
             });
         }
         if let Some(c) = self
@@ -553,7 +579,7 @@ mod tests {
                 ),
                 stderr: String::new(),
             };
-            Measurement::new(mode, &output, Some(0.0), None, &options)
+            Measurement::new(mode, &output, [Some(0.0), None], None, &options)
         };
         let single = run(0.5, 0.002, 0);
         assert_eq!(single.failure, None);

@@ -4,7 +4,8 @@
 //! set. `async` is `acs-identity` on a default multi-thread tokio runtime with `concurrency` tasks sharing one
 //! client; `blocking` is `acs-identity-blocking` with `concurrency` threads sharing one client; `raw` is no
 //! client at all but one pre-signed request replayed on `concurrency` connections, to measure the emulator
-//! alone (see `bench-client/raw.rs`). It creates one
+//! alone (see `bench-client/raw.rs`); `service` asks `acs-token-service` for tokens over HTTP as a signed-in
+//! user (see `bench-client/service.rs`). It creates one
 //! user, makes `warmup` calls, then `count` measured calls (fewer if `max_seconds` runs out), and prints one JSON
 //! line, the shape every bench client prints (see `xtask/bench/`):
 //! `{"calls", "errors", "elapsed_s", "cpu_s", "max_rss_kb", "latency_us": {"p50", "p99", "max"}}`.
@@ -19,10 +20,12 @@ use acs_identity::{CommunicationUserIdentifier, TokenOptions, TokenScope};
 
 #[path = "bench-client/raw.rs"]
 mod raw;
+#[path = "bench-client/service.rs"]
+mod service;
 
 const USAGE: &str =
-    "usage: bench-client <async|blocking|raw> <concurrency> <count> <warmup> <max_seconds>
-(ACS_CONNECTION_STRING must be set)";
+    "usage: bench-client <async|blocking|raw|service> <concurrency> <count> <warmup> <max_seconds>
+(ACS_CONNECTION_STRING must be set; service also needs ACS_TOKEN_SERVICE_URL and ACS_SIGN_IN_URL)";
 const SCOPES: [TokenScope; 1] = [TokenScope::Chat];
 
 #[derive(Clone, Copy)]
@@ -30,6 +33,7 @@ enum Mode {
     Async,
     Blocking,
     Raw,
+    Service,
 }
 
 struct Args {
@@ -48,6 +52,7 @@ fn parse_args(args: &[String]) -> Option<Args> {
         "async" => Mode::Async,
         "blocking" => Mode::Blocking,
         "raw" => Mode::Raw,
+        "service" => Mode::Service,
         _ => return None,
     };
     Some(Args {
@@ -73,6 +78,7 @@ fn main() -> ExitCode {
         Mode::Async => run_async(&args, &connection_string),
         Mode::Blocking => run_blocking(&args, &connection_string),
         Mode::Raw => raw::run(&args, &connection_string),
+        Mode::Service => service::run(&args),
     };
     match result {
         Ok(report) => {

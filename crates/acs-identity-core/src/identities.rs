@@ -145,12 +145,12 @@ impl Operation for CreateUserAndToken {
     fn build_request(&self, service: &ServiceConfig) -> Result<http::Request<Vec<u8>>, Error> {
         service.require(Feature::CreateUserWithToken)?;
         if self.options.lifetime.is_some() {
-            service.require(Feature::TokenLifetime)?;
+            service.require(Feature::CreateTokenLifetime)?;
         }
         if self.options.custom_id.is_some() {
             service.require(Feature::CustomId)?;
         }
-        require_scopes(&self.scopes)?;
+        require_scopes(service, &self.scopes)?;
         let body = wire::CreateIdentityRequest {
             custom_id: self.options.custom_id.as_ref().map(CustomId::as_str),
             create_token_with_scopes: Some(&self.scopes),

@@ -68,7 +68,7 @@ impl Operation for IssueToken {
         if self.options.lifetime.is_some() {
             service.require(Feature::TokenLifetime)?;
         }
-        require_scopes(&self.scopes)?;
+        require_scopes(service, &self.scopes)?;
         let body = wire::AccessTokenRequest {
             scopes: &self.scopes,
             expires_in_minutes: self.options.lifetime.map(|lifetime| lifetime.as_minutes()),
@@ -190,10 +190,14 @@ impl Operation for ExchangeTeamsUserToken {
     }
 }
 
-/// Rejects an empty scope list before I/O (the service would answer 400).
-pub(crate) fn require_scopes(scopes: &[TokenScope]) -> Result<(), Error> {
+/// Rejects, before I/O, an empty scope list (the service would answer 400) and a scope the configured
+/// api-version does not have (the join scopes before `2023-10-01`).
+pub(crate) fn require_scopes(service: &ServiceConfig, scopes: &[TokenScope]) -> Result<(), Error> {
     if scopes.is_empty() {
         return Err(Error::invalid_input("a token needs at least one scope"));
+    }
+    for feature in scopes.iter().filter_map(TokenScope::required_feature) {
+        service.require(feature)?;
     }
     Ok(())
 }

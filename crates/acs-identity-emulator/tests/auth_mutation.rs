@@ -264,7 +264,7 @@ async fn genuine_requests_of_every_shape_pass() {
         (
             "POST",
             format!(
-                "/IDENTITIES/{}/:issueAccessToken?api-version=2022-10-01",
+                "/IDENTITIES/{}/:issueAccessToken?api-version=2023-10-01",
                 common::encoded(&id)
             ),
             r#"{"scopes":["chat.join","voip.join"]}"#,

@@ -342,7 +342,10 @@ async fn teams_user_exchange_rows() {
             ),
         ),
     ];
-    for version in VERSIONS.iter().filter(|v| **v != "2021-03-07") {
+    for version in VERSIONS
+        .iter()
+        .filter(|v| common::supports(v, acs_identity_types::Feature::TeamsUserExchangeChecks))
+    {
         let target = format!("/teamsUser/:exchangeAccessToken?api-version={version}");
         for (body, expected) in &cases {
             assert_eq!(

@@ -5,8 +5,11 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use acs_identity_emulator::{Emulator, EntraUser, RunningEmulator, TokenStatus};
+use acs_identity_types::Feature;
 use base64::Engine as _;
-use common::{Client, PREVIEW, STABLE, VERSIONS, assert_service_headers, create_identity, encoded};
+use common::{
+    Client, PREVIEW, STABLE, VERSIONS, assert_service_headers, create_identity, encoded, supports,
+};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -116,11 +119,13 @@ async fn create_on_every_version_with_and_without_body() {
 }
 
 #[tokio::test]
-async fn token_lifetime_is_honoured_from_2022_10_01() {
+async fn token_lifetime_is_honoured_where_the_table_says() {
     let (_emulator, client) = start().await;
     for version in VERSIONS {
-        let honoured = !matches!(version, "2021-03-07" | "2022-06-01");
-        let expected = Duration::from_secs(if honoured { 3600 } else { 24 * 3600 });
+        // Issue from 2022-09-01, create from 2022-10-01.
+        let honoured = supports(version, Feature::TokenLifetime);
+        let on_create = supports(version, Feature::CreateTokenLifetime);
+        let expected = Duration::from_secs(if on_create { 3600 } else { 24 * 3600 });
         let body = json!({"createTokenWithScopes": ["chat"], "expiresInMinutes": 60});
         let reply = client
             .call_json("POST", &format!("/identities?api-version={version}"), &body)
@@ -167,7 +172,13 @@ async fn issue_revoke_delete_on_every_version_with_both_path_encodings() {
             let path = if encode { encoded(&id) } else { id.clone() };
 
             let target = format!("/identities/{path}/:issueAccessToken?api-version={version}");
-            let reply = client.call("POST", &target, r#"{"scopes": ["chat", "voip", "chat.join", "chat.join.limited", "voip.join"]}"#).await;
+            let scopes = match supports(version, Feature::JoinScopes) {
+                true => {
+                    r#"{"scopes": ["chat", "voip", "chat.join", "chat.join.limited", "voip.join"]}"#
+                }
+                false => r#"{"scopes": ["chat", "voip"]}"#,
+            };
+            let reply = client.call("POST", &target, scopes).await;
             assert_eq!(reply.status, 200, "{version} {path}: {}", reply.text());
             assert_service_headers(&reply);
             let json = reply.json();
@@ -367,7 +378,7 @@ async fn client_request_id_is_echoed() {
 }
 
 #[tokio::test]
-async fn teams_user_exchange_from_2022_06_01() {
+async fn teams_user_exchange_where_the_table_says() {
     let (emulator, client) = start().await;
     let (user, app) = (Uuid::new_v4(), Uuid::new_v4());
     let entra = emulator.issue_entra_user_token(&EntraUser::teams_user(user, app));
@@ -381,7 +392,7 @@ async fn teams_user_exchange_from_2022_06_01() {
                 &body,
             )
             .await;
-        if version == "2021-03-07" {
+        if !supports(version, Feature::TeamsUserExchange) {
             assert_eq!(reply.error().1, "UnsupportedApiVersion");
             continue;
         }
@@ -412,7 +423,7 @@ async fn teams_extension_assignments_and_exchange() {
             "/access/teamsExtension/tenants/{tenant}/assignments/{object}?api-version={version}"
         );
         let exchange = format!("/access/teamsExtension/:exchangeAccessToken?api-version={version}");
-        if !matches!(version, PREVIEW | STABLE) {
+        if !supports(version, Feature::TeamsExtensionAssignments) {
             assert_eq!(
                 client.call("GET", &path, "").await.error().1,
                 "UnsupportedApiVersion"
@@ -500,7 +511,10 @@ async fn entra_assignments_and_exchange_on_the_preview() {
     let client = Client::new(&emulator);
     let tenant = emulator.entra_tenant_id();
     let (object, group, app) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-    for version in VERSIONS.iter().filter(|v| **v != PREVIEW) {
+    for version in VERSIONS
+        .iter()
+        .filter(|v| !supports(v, Feature::EntraAssignments))
+    {
         let reply = client
             .call(
                 "GET",

@@ -31,12 +31,29 @@ use thiserror::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[non_exhaustive]
 pub enum ApiVersion {
+    /// `2021-02-22-preview1`: the preview of `2021-03-07`, the same operations and fields.
+    #[allow(non_camel_case_types)]
+    // `_Preview1` keeps the date readable, as the other SDKs spell it.
+    V2021_02_22_Preview1,
     /// `2021-03-07`: the first stable version (create, delete, issue and revoke).
     V2021_03_07,
-    /// `2022-06-01`: adds the Teams user token exchange.
+    /// `2021-03-31-preview1`: adds the Teams user token exchange, with the Entra token alone (no `appId`,
+    /// `userId`).
+    #[allow(non_camel_case_types)]
+    V2021_03_31_Preview1,
+    /// `2021-10-31-preview`: as `2021-03-31-preview1`.
+    #[allow(non_camel_case_types)]
+    V2021_10_31_Preview,
+    /// `2021-11-01`: listed by the service, never published as a spec; served as `2021-10-31-preview`.
+    V2021_11_01,
+    /// `2022-06-01`: the Teams user token exchange checks `appId` and `userId` against the token.
     V2022_06_01,
-    /// `2022-10-01`: adds the token lifetime (`expiresInMinutes`).
+    /// `2022-09-01`: adds the token lifetime (`expiresInMinutes`) when issuing a token, not yet on create.
+    V2022_09_01,
+    /// `2022-10-01`: the token lifetime on create too.
     V2022_10_01,
+    /// `2023-08-01`: as `2022-10-01` (adds optional `Repeatability-*` headers on create).
+    V2023_08_01,
     /// `2023-10-01`: adds the `chat.join`, `chat.join.limited` and `voip.join` scopes.
     V2023_10_01,
     /// `2025-03-02-preview`: adds custom ids, get user, the Teams extension and Entra token exchanges and
@@ -44,39 +61,64 @@ pub enum ApiVersion {
     #[allow(non_camel_case_types)] // `_Preview` keeps the date readable, as the other SDKs spell it.
     #[default]
     V2025_03_02_Preview,
-    /// `2025-06-30`: the newest stable version; adds the Teams extension token exchange and assignments.
+    /// `2025-03-31-preview`: listed by the service, never published as a spec; served as
+    /// `2025-03-02-preview`.
+    #[allow(non_camel_case_types)]
+    V2025_03_31_Preview,
+    /// `2025-06-30`: the newest stable version on the specs' `main`; adds the Teams extension token exchange
+    /// and assignments.
     V2025_06_30,
+    /// `2026-09-23`: wire-identical to `2025-06-30` (the Teams extension exchange request tolerates extra
+    /// properties).
+    V2026_09_23,
 }
 
 impl ApiVersion {
-    /// The newest stable version, `2025-06-30`.
+    /// The newest stable version on the REST specs' `main`, `2025-06-30`. (`2026-09-23` is selectable, but
+    /// whether it has merged upstream could not be confirmed, so it is not the default stable choice.)
     pub const LATEST_STABLE: Self = Self::V2025_06_30;
 
     /// Every version this crate knows, oldest first.
     pub const ALL: &'static [ApiVersion] = &[
+        Self::V2021_02_22_Preview1,
         Self::V2021_03_07,
+        Self::V2021_03_31_Preview1,
+        Self::V2021_10_31_Preview,
+        Self::V2021_11_01,
         Self::V2022_06_01,
+        Self::V2022_09_01,
         Self::V2022_10_01,
+        Self::V2023_08_01,
         Self::V2023_10_01,
         Self::V2025_03_02_Preview,
+        Self::V2025_03_31_Preview,
         Self::V2025_06_30,
+        Self::V2026_09_23,
     ];
 
     /// The `api-version` query value, e.g. `2025-06-30`.
     pub const fn as_str(self) -> &'static str {
         match self {
+            Self::V2021_02_22_Preview1 => "2021-02-22-preview1",
             Self::V2021_03_07 => "2021-03-07",
+            Self::V2021_03_31_Preview1 => "2021-03-31-preview1",
+            Self::V2021_10_31_Preview => "2021-10-31-preview",
+            Self::V2021_11_01 => "2021-11-01",
             Self::V2022_06_01 => "2022-06-01",
+            Self::V2022_09_01 => "2022-09-01",
             Self::V2022_10_01 => "2022-10-01",
+            Self::V2023_08_01 => "2023-08-01",
             Self::V2023_10_01 => "2023-10-01",
             Self::V2025_03_02_Preview => "2025-03-02-preview",
+            Self::V2025_03_31_Preview => "2025-03-31-preview",
             Self::V2025_06_30 => "2025-06-30",
+            Self::V2026_09_23 => "2026-09-23",
         }
     }
 
-    /// Whether this is a preview version.
+    /// Whether this is a preview version (`-preview`, `-preview1`...).
     pub fn is_preview(self) -> bool {
-        self.as_str().ends_with("-preview")
+        self.as_str().contains("-preview")
     }
 
     /// Whether this version has `feature` (see [`CAPABILITIES`]).
@@ -147,10 +189,17 @@ pub enum Feature {
     RevokeTokens,
     /// `DELETE /identities/{id}`.
     DeleteUser,
-    /// The `expiresInMinutes` request field (a [`TokenLifetime`](crate::TokenLifetime)).
+    /// The `expiresInMinutes` field (a [`TokenLifetime`](crate::TokenLifetime)) when issuing a token.
     TokenLifetime,
-    /// `POST /teamsUser/:exchangeAccessToken` with `token`, `appId` and `userId`.
+    /// The `expiresInMinutes` field when creating a user with a token.
+    CreateTokenLifetime,
+    /// The `chat.join`, `chat.join.limited` and `voip.join` scopes.
+    JoinScopes,
+    /// `POST /teamsUser/:exchangeAccessToken`.
     TeamsUserExchange,
+    /// The `appId` and `userId` of the Teams user exchange, checked against the token. Versions without it
+    /// take the token alone and ignore the two fields.
+    TeamsUserExchangeChecks,
     /// The `customId` of an identity.
     CustomId,
     /// `GET /identities/{id}`.
@@ -174,7 +223,10 @@ impl Feature {
         Self::RevokeTokens,
         Self::DeleteUser,
         Self::TokenLifetime,
+        Self::CreateTokenLifetime,
+        Self::JoinScopes,
         Self::TeamsUserExchange,
+        Self::TeamsUserExchangeChecks,
         Self::CustomId,
         Self::GetUser,
         Self::TeamsExtensionExchange,
@@ -192,7 +244,10 @@ impl Feature {
             Self::RevokeTokens => "revoke tokens",
             Self::DeleteUser => "delete user",
             Self::TokenLifetime => "token lifetime (expiresInMinutes)",
+            Self::CreateTokenLifetime => "token lifetime (expiresInMinutes) on create",
+            Self::JoinScopes => "the join scopes (chat.join, chat.join.limited, voip.join)",
             Self::TeamsUserExchange => "Teams user token exchange",
+            Self::TeamsUserExchangeChecks => "Teams user exchange appId and userId checks",
             Self::CustomId => "custom id",
             Self::GetUser => "get user",
             Self::TeamsExtensionExchange => "Teams extension token exchange",
@@ -219,15 +274,22 @@ impl fmt::Display for Feature {
     }
 }
 
-use ApiVersion::{V2022_06_01, V2022_10_01, V2023_10_01, V2025_03_02_Preview, V2025_06_30};
+use ApiVersion::{
+    V2021_03_31_Preview1, V2021_10_31_Preview, V2021_11_01, V2022_06_01, V2022_09_01, V2022_10_01,
+    V2023_08_01, V2023_10_01, V2025_03_02_Preview, V2025_03_31_Preview, V2025_06_30, V2026_09_23,
+};
 
 /// The capability table: each feature and the api-versions that have it.
 ///
-/// From the OpenAPI documents of `2023-10-01`, `2025-06-30` and `2025-03-02-preview` (paths and request fields),
-/// and for the older versions from the official SDKs' changelogs (.NET `Azure.Communication.Identity` 1.1.0 and
-/// 1.2.0, Python `azure-communication-identity` 1.1.0 and 1.3.0): the Teams user exchange came with
-/// `2022-06-01`, `expiresInMinutes` with `2022-10-01`. `2025-06-30` has no custom id, no get user and no Entra
-/// operations; those exist only in `2025-03-02-preview`.
+/// From the OpenAPI documents in Azure/azure-rest-api-specs `specification/communication/data-plane/Identity/`
+/// (paths and request fields of `2021-10-31-preview`, `2022-09-01`, `2023-08-01`, `2023-10-01`,
+/// `2025-03-02-preview`, `2025-06-30`, `2026-09-23`), and for the others from the official SDKs' changelogs
+/// (.NET `Azure.Communication.Identity` 1.1.0-1.3.0, Python `azure-communication-identity` 1.1.0 and 1.3.0):
+/// the Teams user exchange took the token alone in `2021-03-31-preview1` and `2021-10-31-preview` and checks
+/// `appId`/`userId` from `2022-06-01`; `expiresInMinutes` came to issue in `2022-09-01` and to create in
+/// `2022-10-01`; the join scopes in `2023-10-01` (the `2023-08-01` scope enum is `chat`, `voip`). `2021-11-01`
+/// and `2025-03-31-preview` have no published spec: they are taken as their predecessors. `2025-06-30` has no
+/// custom id, no get user and no Entra operations; those exist only in the previews.
 pub const CAPABILITIES: &[(Feature, &[ApiVersion])] = &[
     (Feature::CreateUser, ApiVersion::ALL),
     (Feature::CreateUserWithToken, ApiVersion::ALL),
@@ -236,30 +298,104 @@ pub const CAPABILITIES: &[(Feature, &[ApiVersion])] = &[
     (Feature::DeleteUser, ApiVersion::ALL),
     (
         Feature::TokenLifetime,
-        &[V2022_10_01, V2023_10_01, V2025_03_02_Preview, V2025_06_30],
+        &[
+            V2022_09_01,
+            V2022_10_01,
+            V2023_08_01,
+            V2023_10_01,
+            V2025_03_02_Preview,
+            V2025_03_31_Preview,
+            V2025_06_30,
+            V2026_09_23,
+        ],
+    ),
+    (
+        Feature::CreateTokenLifetime,
+        &[
+            V2022_10_01,
+            V2023_08_01,
+            V2023_10_01,
+            V2025_03_02_Preview,
+            V2025_03_31_Preview,
+            V2025_06_30,
+            V2026_09_23,
+        ],
+    ),
+    (
+        Feature::JoinScopes,
+        &[
+            V2023_10_01,
+            V2025_03_02_Preview,
+            V2025_03_31_Preview,
+            V2025_06_30,
+            V2026_09_23,
+        ],
     ),
     (
         Feature::TeamsUserExchange,
         &[
+            V2021_03_31_Preview1,
+            V2021_10_31_Preview,
+            V2021_11_01,
             V2022_06_01,
+            V2022_09_01,
             V2022_10_01,
+            V2023_08_01,
             V2023_10_01,
             V2025_03_02_Preview,
+            V2025_03_31_Preview,
             V2025_06_30,
+            V2026_09_23,
         ],
     ),
-    (Feature::CustomId, &[V2025_03_02_Preview]),
-    (Feature::GetUser, &[V2025_03_02_Preview]),
+    (
+        Feature::TeamsUserExchangeChecks,
+        &[
+            V2022_06_01,
+            V2022_09_01,
+            V2022_10_01,
+            V2023_08_01,
+            V2023_10_01,
+            V2025_03_02_Preview,
+            V2025_03_31_Preview,
+            V2025_06_30,
+            V2026_09_23,
+        ],
+    ),
+    (
+        Feature::CustomId,
+        &[V2025_03_02_Preview, V2025_03_31_Preview],
+    ),
+    (
+        Feature::GetUser,
+        &[V2025_03_02_Preview, V2025_03_31_Preview],
+    ),
     (
         Feature::TeamsExtensionExchange,
-        &[V2025_03_02_Preview, V2025_06_30],
+        &[
+            V2025_03_02_Preview,
+            V2025_03_31_Preview,
+            V2025_06_30,
+            V2026_09_23,
+        ],
     ),
     (
         Feature::TeamsExtensionAssignments,
-        &[V2025_03_02_Preview, V2025_06_30],
+        &[
+            V2025_03_02_Preview,
+            V2025_03_31_Preview,
+            V2025_06_30,
+            V2026_09_23,
+        ],
     ),
-    (Feature::EntraExchange, &[V2025_03_02_Preview]),
-    (Feature::EntraAssignments, &[V2025_03_02_Preview]),
+    (
+        Feature::EntraExchange,
+        &[V2025_03_02_Preview, V2025_03_31_Preview],
+    ),
+    (
+        Feature::EntraAssignments,
+        &[V2025_03_02_Preview, V2025_03_31_Preview],
+    ),
 ];
 
 /// An `api-version` string this crate does not know.

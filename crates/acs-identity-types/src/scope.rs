@@ -49,6 +49,27 @@ impl TokenScope {
         Self::VoipJoin,
     ];
 
+    /// The api-version feature this scope needs beyond issuing a token: [`Feature::JoinScopes`](crate::Feature::JoinScopes) for
+    /// `chat.join`, `chat.join.limited` and `voip.join` (from `2023-10-01`), none for the others. Unknown
+    /// scopes need nothing here: the service decides.
+    ///
+    /// ```
+    /// use acs_identity_types::{ApiVersion, Feature, TokenScope};
+    ///
+    /// assert_eq!(TokenScope::ChatJoin.required_feature(), Some(Feature::JoinScopes));
+    /// assert!(!ApiVersion::V2022_10_01.supports(Feature::JoinScopes));
+    /// assert_eq!(TokenScope::Chat.required_feature(), None);
+    /// ```
+    pub fn required_feature(&self) -> Option<crate::Feature> {
+        match self {
+            Self::ChatJoin | Self::ChatJoinLimited | Self::VoipJoin => {
+                Some(crate::Feature::JoinScopes)
+            }
+            Self::Chat | Self::Voip => None,
+            Self::Other(scope) => Self::known(scope).and_then(|known| known.required_feature()),
+        }
+    }
+
     /// The wire value, e.g. `chat.join`.
     pub fn as_str(&self) -> &str {
         match self {

@@ -239,7 +239,7 @@ fn api_versions_parse_and_print() {
             json!(version.as_str())
         );
     }
-    assert_eq!(ApiVersion::ALL.len(), 6);
+    assert_eq!(ApiVersion::ALL.len(), 14);
     assert_eq!(ApiVersion::default(), ApiVersion::V2025_03_02_Preview);
     assert_eq!(ApiVersion::LATEST_STABLE, ApiVersion::V2025_06_30);
     assert!(ApiVersion::V2025_03_02_Preview.is_preview());
@@ -248,7 +248,7 @@ fn api_versions_parse_and_print() {
             .iter()
             .filter(|version| version.is_preview())
             .count()
-            == 1
+            == 5
     );
 }
 
@@ -279,7 +279,7 @@ fn api_versions_are_ordered_by_date() {
 
 #[test]
 fn every_feature_has_exactly_one_row() {
-    assert_eq!(Feature::ALL.len(), 13);
+    assert_eq!(Feature::ALL.len(), 16);
     for &feature in Feature::ALL {
         assert_eq!(
             CAPABILITIES
@@ -334,38 +334,42 @@ fn capability_table() {
         expect(feature, ApiVersion::ALL);
     }
     expect(Feature::DeleteUser, ApiVersion::ALL);
-    expect(
-        Feature::TeamsUserExchange,
-        &[
-            V2022_06_01,
-            V2022_10_01,
-            V2023_10_01,
-            V2025_03_02_Preview,
-            V2025_06_30,
-        ],
-    );
-    expect(
-        Feature::TokenLifetime,
-        &[V2022_10_01, V2023_10_01, V2025_03_02_Preview, V2025_06_30],
-    );
-    expect(Feature::CustomId, &[V2025_03_02_Preview]);
-    expect(Feature::GetUser, &[V2025_03_02_Preview]);
-    expect(
-        Feature::TeamsExtensionExchange,
-        &[V2025_03_02_Preview, V2025_06_30],
-    );
-    expect(
-        Feature::TeamsExtensionAssignments,
-        &[V2025_03_02_Preview, V2025_06_30],
-    );
-    expect(Feature::EntraExchange, &[V2025_03_02_Preview]);
-    expect(Feature::EntraAssignments, &[V2025_03_02_Preview]);
+    let from = |first: ApiVersion| -> Vec<ApiVersion> {
+        ApiVersion::ALL
+            .iter()
+            .copied()
+            .filter(|v| *v >= first)
+            .collect()
+    };
+    let previews = [V2025_03_02_Preview, V2025_03_31_Preview];
+    expect(Feature::TeamsUserExchange, &from(V2021_03_31_Preview1));
+    expect(Feature::TeamsUserExchangeChecks, &from(V2022_06_01));
+    expect(Feature::TokenLifetime, &from(V2022_09_01));
+    expect(Feature::CreateTokenLifetime, &from(V2022_10_01));
+    expect(Feature::JoinScopes, &from(V2023_10_01));
+    expect(Feature::CustomId, &previews);
+    expect(Feature::GetUser, &previews);
+    let teams_extension = [
+        V2025_03_02_Preview,
+        V2025_03_31_Preview,
+        V2025_06_30,
+        V2026_09_23,
+    ];
+    expect(Feature::TeamsExtensionExchange, &teams_extension);
+    expect(Feature::TeamsExtensionAssignments, &teams_extension);
+    expect(Feature::EntraExchange, &previews);
+    expect(Feature::EntraAssignments, &previews);
     assert!(!V2025_06_30.supports(Feature::CustomId));
     assert_eq!(
         Feature::TeamsExtensionExchange.first_version(),
         Some(V2025_06_30)
     );
-    assert_eq!(Feature::TokenLifetime.first_version(), Some(V2022_10_01));
+    assert_eq!(Feature::TokenLifetime.first_version(), Some(V2022_09_01));
+    assert_eq!(
+        Feature::CreateTokenLifetime.first_version(),
+        Some(V2022_10_01)
+    );
+    assert_eq!(Feature::JoinScopes.first_version(), Some(V2023_10_01));
 }
 
 #[test]

@@ -145,6 +145,16 @@ impl AcsError {
 
     // The emulator's decisions for cases nobody recorded (see the README's table).
 
+    pub(crate) fn legacy_api_version(version: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "UnsupportedApiVersion",
+            format!(
+                "The emulator does not serve the pre-GA API version '{version}' (POST /identities/{{id}}/token, PATCH /identities/{{id}}); use 2021-03-07 or later."
+            ),
+        )
+    }
+
     pub(crate) fn identity_not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

@@ -79,10 +79,10 @@ pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<HttpResponse, AcsError> {
         false => None,
     };
     let scopes = match body.strings("createTokenWithScopes")? {
-        Some(scopes) => known_scopes(scopes, "createTokenWithScopes")?,
+        Some(scopes) => known_scopes(ctx, scopes, "createTokenWithScopes")?,
         None => Vec::new(),
     };
-    let lifetime = lifetime(ctx, &body)?;
+    let lifetime = lifetime(ctx, &body, Feature::CreateTokenLifetime)?;
 
     let now = unix_seconds(ctx.now);
     let token_issued_at = (!scopes.is_empty()).then_some(now);
@@ -135,9 +135,9 @@ pub(crate) async fn issue_access_token(ctx: &Ctx<'_>) -> Result<HttpResponse, Ac
     let scopes = match body.strings("scopes")? {
         None => return Err(AcsError::missing_scopes()),
         Some(scopes) if scopes.is_empty() => return Err(AcsError::empty_scopes()),
-        Some(scopes) => known_scopes(scopes, "scopes")?,
+        Some(scopes) => known_scopes(ctx, scopes, "scopes")?,
     };
-    let lifetime = lifetime(ctx, &body)?;
+    let lifetime = lifetime(ctx, &body, Feature::TokenLifetime)?;
     let suffix = ctx.own_identity()?.to_owned();
     let id = ctx.state.identity_id(&suffix);
     let now = unix_seconds(ctx.now);
@@ -182,11 +182,20 @@ pub(crate) async fn delete(ctx: &Ctx<'_>) -> Result<HttpResponse, AcsError> {
     }
 }
 
-/// Keeps the scopes in request order, without repeats; an unknown scope is an error.
-fn known_scopes(scopes: Vec<String>, target: &'static str) -> Result<Vec<String>, AcsError> {
+/// Keeps the scopes in request order, without repeats; an unknown scope, or one the api-version lacks (the
+/// join scopes before 2023-10-01, by the capability table the clients use), is an error.
+fn known_scopes(
+    ctx: &Ctx<'_>,
+    scopes: Vec<String>,
+    target: &'static str,
+) -> Result<Vec<String>, AcsError> {
     let mut known: Vec<String> = Vec::with_capacity(scopes.len());
     for scope in scopes {
-        if matches!(TokenScope::from(scope.as_str()), TokenScope::Other(_)) {
+        let parsed = TokenScope::from(scope.as_str());
+        let missing = parsed
+            .required_feature()
+            .is_some_and(|feature| !ctx.version.supports(feature));
+        if matches!(parsed, TokenScope::Other(_)) || missing {
             return Err(AcsError::unknown_scope(target));
         }
         if !known.contains(&scope) {
@@ -196,9 +205,10 @@ fn known_scopes(scopes: Vec<String>, target: &'static str) -> Result<Vec<String>
     Ok(known)
 }
 
-/// `expiresInMinutes`, honoured from 2022-10-01 on (older versions do not know the field and ignore it).
-fn lifetime(ctx: &Ctx<'_>, body: &JsonObject) -> Result<Duration, AcsError> {
-    if !ctx.version.supports(Feature::TokenLifetime) {
+/// `expiresInMinutes`, honoured where the api-version has `feature` (issue from 2022-09-01, create from
+/// 2022-10-01); older versions do not know the field and ignore it.
+fn lifetime(ctx: &Ctx<'_>, body: &JsonObject, feature: Feature) -> Result<Duration, AcsError> {
+    if !ctx.version.supports(feature) {
         return Ok(DEFAULT_LIFETIME);
     }
     match body.int32("expiresInMinutes")? {

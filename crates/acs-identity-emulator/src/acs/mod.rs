@@ -46,6 +46,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) now: SystemTime,
 }
 
+/// The pre-GA api-version the service still lists: its own wire (`POST /identities` answering 200 `{"id"}`,
+/// `POST /identities/{id}/token`, `PATCH /identities/{id}` to revoke), which no current client speaks.
+const LEGACY_PREVIEW: &str = "2020-07-20-preview2";
+
 /// Answers an ACS request: authentication, then routing errors, then the api-version, then the operation.
 pub(crate) async fn serve(
     state: &Arc<State>,
@@ -73,6 +77,9 @@ async fn dispatch(
         .ok()
         .and_then(|(op, _)| teams::needs_user(*op));
     let caller = authenticate(state, parts, target, body, now, audience)?;
+    if route::query_param(parts.uri.query(), "api-version").as_deref() == Some(LEGACY_PREVIEW) {
+        return Err(AcsError::legacy_api_version(LEGACY_PREVIEW));
+    }
     let (operation, params) = routed.map_err(|unrouted| match unrouted {
         Unrouted::NotFound => AcsError::not_found(),
         Unrouted::MethodNotAllowed => AcsError::method_not_allowed(&parts.method),

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use acs_identity_types::Feature;
 use http::StatusCode;
 use serde::Serialize;
 use uuid::Uuid;
@@ -17,10 +18,28 @@ use crate::store::AssignmentRecord;
 const TEAMS_SCOPES: [&str; 2] = ["chat", "voip"];
 
 /// `POST /teamsUser/:exchangeAccessToken`: checks the body's `appId` and `userId` against the Entra token's
-/// `appid` and `oid`; the ACS token expires with the Entra token.
+/// `appid` and `oid` (from 2022-06-01; the earlier versions take the token alone); the ACS token expires with
+/// the Entra token.
 pub(crate) async fn exchange_teams_user_token(ctx: &Ctx<'_>) -> Result<HttpResponse, AcsError> {
     let body = JsonObject::parse(ctx.body)?;
     let token = body.string("token")?.unwrap_or_default();
+    if !ctx.version.supports(Feature::TeamsUserExchangeChecks) {
+        let claims = ctx
+            .state
+            .entra
+            .verify(token, Audience::Teams, true, ctx.now)
+            .ok_or_else(AcsError::invalid_access_token)?;
+        let issued = ctx.state.issue_token(
+            format!("orgid:{}", claims.oid),
+            &scopes(),
+            ctx.now,
+            expiry(&claims),
+        );
+        return Ok(response::json(
+            StatusCode::OK,
+            &AccessTokenBody::from(issued),
+        ));
+    }
     let app_id = body.string("appId")?.unwrap_or_default();
     let user_id = body.string("userId")?.unwrap_or_default();
     // Model validation first (ASP.NET's `[Required]`), then formats, then the token, then its claims.

@@ -15,16 +15,37 @@ use serde_json::Value;
 use tokio::net::TcpStream;
 
 /// Every api-version the emulator serves.
-pub const VERSIONS: [&str; 6] = [
+pub const VERSIONS: [&str; 14] = [
+    "2021-02-22-preview1",
     "2021-03-07",
+    "2021-03-31-preview1",
+    "2021-10-31-preview",
+    "2021-11-01",
     "2022-06-01",
+    "2022-09-01",
     "2022-10-01",
+    "2023-08-01",
     "2023-10-01",
-    "2025-06-30",
     "2025-03-02-preview",
+    "2025-03-31-preview",
+    "2025-06-30",
+    "2026-09-23",
 ];
+
+/// The `api-supported-versions` header: every version the emulator serves.
+pub const SUPPORTED_VERSIONS: &str = "2021-02-22-preview1, 2021-03-07, 2021-03-31-preview1, \
+    2021-10-31-preview, 2021-11-01, 2022-06-01, 2022-09-01, 2022-10-01, 2023-08-01, 2023-10-01, \
+    2025-03-02-preview, 2025-03-31-preview, 2025-06-30, 2026-09-23";
 pub const PREVIEW: &str = "2025-03-02-preview";
 pub const STABLE: &str = "2025-06-30";
+
+/// Whether `version` has `feature`, by the capability table the clients use.
+pub fn supports(version: &str, feature: acs_identity_types::Feature) -> bool {
+    version
+        .parse::<acs_identity_types::ApiVersion>()
+        .unwrap_or_else(|_| panic!("{version} is not an ApiVersion"))
+        .supports(feature)
+}
 
 /// How long any single request may take before the test fails.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
@@ -237,7 +258,7 @@ pub fn assert_service_headers(reply: &Reply) {
     );
     assert_eq!(
         reply.header("api-supported-versions"),
-        Some("2021-03-07, 2022-06-01, 2022-10-01, 2023-10-01, 2025-03-02-preview, 2025-06-30")
+        Some(SUPPORTED_VERSIONS)
     );
 }
 

@@ -94,13 +94,14 @@ pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<HttpResponse, AcsError> {
 
     let id = ctx.state.identity_id(&record.suffix);
     let access_token = (!scopes.is_empty()).then(|| ctx.issue(&id, &scopes, lifetime).into());
-    let detailed = ctx.version.supports(Feature::GetUser);
+    // As recorded at 2025-03-02-preview: the identity carries `customId` and `lastTokenIssuedAt` only for a
+    // create that names a custom id; with a token, `lastTokenIssuedAt` is that token's issue time (the
+    // response's `Date`), without one the earlier value.
+    let detailed = ctx.version.supports(Feature::GetUser) && record.custom_id.is_some();
+    let last_issued = token_issued_at.or(record.last_token_issued_at);
     let identity = IdentityBody {
         custom_id: record.custom_id.as_deref().filter(|_| detailed),
-        last_token_issued_at: record
-            .last_token_issued_at
-            .filter(|_| detailed)
-            .map(last_token_issued_at),
+        last_token_issued_at: last_issued.filter(|_| detailed).map(last_token_issued_at),
         id: &id,
     };
     Ok(response::json(

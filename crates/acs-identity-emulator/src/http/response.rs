@@ -1,11 +1,11 @@
 //! Building responses with the service's headers.
 
 use std::sync::LazyLock;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
-use http::header::{CONTENT_TYPE, HeaderValue};
+use http::header::{CONTENT_TYPE, DATE, HeaderValue};
 use http::{HeaderMap, Response, StatusCode};
 use rand::RngCore as _;
 use serde::Serialize;
@@ -68,9 +68,18 @@ pub(crate) fn with_type(
     response
 }
 
-/// Adds the headers the service puts on every response. `Date` comes from hyper.
-pub(crate) fn finish(response: &mut HttpResponse, request_headers: &HeaderMap, elapsed: Duration) {
+/// Adds the headers the service puts on every response. `Date` is the request's arrival (`now`, the clock
+/// every timestamp of the answer is taken from), so that `lastTokenIssuedAt` equals it as on the service.
+pub(crate) fn finish(
+    response: &mut HttpResponse,
+    request_headers: &HeaderMap,
+    elapsed: Duration,
+    now: SystemTime,
+) {
     let headers = response.headers_mut();
+    if let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(now)) {
+        headers.insert(DATE, date);
+    }
     headers.insert("ms-cv", ms_cv());
     headers.insert("strict-transport-security", HSTS);
     if let Ok(value) = HeaderValue::from_str(&format!("{}ms", elapsed.as_millis())) {

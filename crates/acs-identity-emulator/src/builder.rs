@@ -248,6 +248,7 @@ impl EmulatorBuilder {
             endpoint,
             page_size: self.page_size,
             sign_in_open: local_addr.ip().is_loopback(),
+            request_context: crate::http::response::request_context(Uuid::new_v4()),
         });
         let (shutdown, stop) = watch::channel(false);
         let server = tokio::spawn(crate::http::server::run(

@@ -36,6 +36,8 @@ pub(crate) struct State {
     pub(crate) endpoint: String,
     /// Page size of `GET /access/entra/assignments`.
     pub(crate) page_size: u64,
+    /// `Request-Context` of every response (`appId=cid-v1:<guid>`).
+    pub(crate) request_context: http::HeaderValue,
     /// Whether `/_emulator/sign-in` takes unauthenticated requests: only while listening on loopback.
     pub(crate) sign_in_open: bool,
 }

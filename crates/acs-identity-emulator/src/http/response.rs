@@ -17,7 +17,9 @@ pub(crate) type HttpResponse = Response<ResponseBody>;
 
 const JSON_UTF8: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
-const HSTS: HeaderValue = HeaderValue::from_static("max-age=2592000");
+/// The newer responses' value (older ones said `max-age=2592000`).
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000;includeSubDomains");
+const X_CACHE: HeaderValue = HeaderValue::from_static("CONFIG_NOCACHE");
 pub(crate) const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
 
 /// `api-supported-versions`: every version the emulator serves, comma and space separated.
@@ -75,7 +77,9 @@ pub(crate) fn finish(
     request_headers: &HeaderMap,
     elapsed: Duration,
     now: SystemTime,
+    request_context: &HeaderValue,
 ) {
+    let status = response.status();
     let headers = response.headers_mut();
     if let Ok(date) = HeaderValue::from_str(&httpdate::fmt_http_date(now)) {
         headers.insert(DATE, date);
@@ -85,10 +89,33 @@ pub(crate) fn finish(
     if let Ok(value) = HeaderValue::from_str(&format!("{}ms", elapsed.as_millis())) {
         headers.insert("x-processing-time", value);
     }
-    headers.insert("api-supported-versions", SUPPORTED_VERSIONS.clone());
+    // On successes only: the recorded error responses do not carry it.
+    if status.is_success() {
+        headers.insert("api-supported-versions", SUPPORTED_VERSIONS.clone());
+    }
+    headers.insert("request-context", request_context.clone());
+    headers.insert("x-cache", X_CACHE);
+    headers.insert("x-azure-ref", azure_ref());
     if let Some(id) = request_headers.get(CLIENT_REQUEST_ID) {
         headers.insert(CLIENT_REQUEST_ID, id.clone());
     }
+}
+
+/// `Request-Context: appId=cid-v1:<guid>`, the Application Insights id of the service; one per emulator.
+pub(crate) fn request_context(app_id: uuid::Uuid) -> HeaderValue {
+    HeaderValue::from_str(&format!("appId=cid-v1:{app_id}")).unwrap_or(HeaderValue::from_static(
+        "appId=cid-v1:00000000-0000-0000-0000-000000000000",
+    ))
+}
+
+/// `X-Azure-Ref`: the front door's opaque reference, `0` then 79 base64 characters (59 random bytes).
+fn azure_ref() -> HeaderValue {
+    let mut bytes = [0u8; 59];
+    rand::rng().fill_bytes(&mut bytes);
+    let mut value = String::with_capacity(80);
+    value.push('0');
+    STANDARD_NO_PAD.encode_string(bytes, &mut value);
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("0"))
 }
 
 /// `MS-CV`: 16 random bytes as 22 base64 characters, then `.0`.

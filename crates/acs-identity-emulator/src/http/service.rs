@@ -49,7 +49,13 @@ pub(crate) async fn handle(
         Ok(collected) => collected.to_bytes(),
         Err(error) if error.is::<http_body_util::LengthLimitError>() => {
             let mut response = response::error(&AcsError::body_too_large());
-            response::finish(&mut response, &parts.headers, started.elapsed(), now);
+            response::finish(
+                &mut response,
+                &parts.headers,
+                started.elapsed(),
+                now,
+                &state.request_context,
+            );
             return Ok(response);
         }
         Err(_) => return Err(DropConnection),
@@ -100,7 +106,13 @@ pub(crate) async fn handle(
             Area::Acs(routed) => acs::serve(&state, &parts, routed, &body, now).await,
         },
     };
-    response::finish(&mut response, &parts.headers, started.elapsed(), now);
+    response::finish(
+        &mut response,
+        &parts.headers,
+        started.elapsed(),
+        now,
+        &state.request_context,
+    );
     if let Some(record) = &mut pending.record {
         record.status = Some(response.status().as_u16());
     }

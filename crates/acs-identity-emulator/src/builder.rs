@@ -13,8 +13,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::acs::signer::AcsSigner;
 use crate::entra::EntraAuthority;
-use crate::jwt::TokenKey;
 use crate::running::{BackgroundEmulator, RunningEmulator};
 use crate::state::State;
 use crate::store::{Store, StoreError};
@@ -182,7 +182,6 @@ impl EmulatorBuilder {
         let access_key = AccessKey::from_base64(&access_key)
             .map_err(|_| StartError::InvalidStoredSetting("access key"))?;
         let resource_id = uuid_setting(&store, "resource_id", self.resource_id, "resource id")?;
-        let acs_secret = setting(&store, "acs_token_secret", None, || random_base64(32))?;
         let entra_secret = setting(&store, "entra_token_secret", None, || random_base64(32))?;
         let tenant_id = uuid_setting(&store, "entra_tenant_id", None, "Entra tenant id")?;
         let client_id = uuid_setting(
@@ -239,7 +238,7 @@ impl EmulatorBuilder {
             },
             store,
             store_on_disk: on_disk,
-            acs_tokens: TokenKey::new(acs_secret.as_bytes(), "emulator-acs"),
+            acs_tokens: AcsSigner::default(),
             entra: EntraAuthority::new(&endpoint, tenant_id, app, entra_secret.as_bytes()),
             faults,
             requests,

@@ -211,6 +211,22 @@ impl RunningEmulator {
         )
     }
 
+    /// The JWKS of the RS256 key the ACS access tokens are signed with (`{"keys":[{"kty":"RSA","use":"sig",
+    /// "alg":"RS256","kid","x5t","n","e"}]}`), also served at [`acs_token_jwks_uri`](Self::acs_token_jwks_uri).
+    /// The key is made on first use and kept in the store (the data directory when durable).
+    pub fn acs_token_jwks(&self) -> Result<serde_json::Value, SigningError> {
+        Ok(self.state.acs_tokens.key(&self.state.store)?.jwks())
+    }
+
+    /// `{endpoint}_emulator/acs/keys`: where the ACS token JWKS is served, without authentication.
+    pub fn acs_token_jwks_uri(&self) -> String {
+        format!(
+            "{}{}",
+            self.state.endpoint,
+            crate::admin::ACS_KEYS.trim_start_matches('/')
+        )
+    }
+
     /// How many identities exist.
     pub fn identity_count(&self) -> Result<u64, StoreError> {
         self.state.store.identity_count()

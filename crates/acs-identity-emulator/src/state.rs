@@ -7,9 +7,9 @@ use acs_auth::{AccessKey, HmacVerification};
 use uuid::Uuid;
 
 use crate::acs::AcsError;
+use crate::acs::signer::AcsSigner;
 use crate::acs::token::{self, Issued};
 use crate::entra::EntraAuthority;
-use crate::jwt::TokenKey;
 use crate::store::{Store, StoreError};
 use crate::{Faults, RequestLog};
 
@@ -24,7 +24,8 @@ pub(crate) struct State {
     pub(crate) store: Store,
     /// Whether the store is a file, whose calls go to the blocking pool.
     pub(crate) store_on_disk: bool,
-    pub(crate) acs_tokens: TokenKey,
+    /// The RS256 key of the ACS access tokens (made on first use, kept in the store).
+    pub(crate) acs_tokens: AcsSigner,
     pub(crate) entra: EntraAuthority,
     pub(crate) faults: Faults,
     pub(crate) requests: RequestLog,
@@ -75,14 +76,19 @@ impl State {
         scopes: &[String],
         issued_at: SystemTime,
         expires_at: SystemTime,
-    ) -> Issued {
+    ) -> Result<Issued, AcsError> {
         token::issue(
             &self.acs_tokens,
+            &self.store,
             &self.resource_id_text,
             skypeid,
             scopes,
             issued_at,
             expires_at,
         )
+        .map_err(|error| {
+            tracing::error!(%error, "cannot sign an ACS access token");
+            AcsError::internal()
+        })
     }
 }

@@ -88,7 +88,7 @@ pub(crate) async fn exchange(ctx: &Ctx<'_>) -> Result<HttpResponse, AcsError> {
     let scopes = vec!["chat".to_owned(), "voip".to_owned()];
     let issued = ctx
         .state
-        .issue_token(skypeid, &scopes, ctx.now, expiry(claims));
+        .issue_token(skypeid, &scopes, ctx.now, expiry(claims))?;
     Ok(response::json(
         StatusCode::OK,
         &IdentityAndToken::exchanged(&id, issued),

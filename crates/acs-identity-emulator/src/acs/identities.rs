@@ -93,7 +93,10 @@ pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<HttpResponse, AcsError> {
         .await?;
 
     let id = ctx.state.identity_id(&record.suffix);
-    let access_token = (!scopes.is_empty()).then(|| ctx.issue(&id, &scopes, lifetime).into());
+    let access_token = match scopes.is_empty() {
+        true => None,
+        false => Some(ctx.issue(&id, &scopes, lifetime)?.into()),
+    };
     // As recorded at 2025-03-02-preview: the identity carries `customId` and `lastTokenIssuedAt` only for a
     // create that names a custom id; with a token, `lastTokenIssuedAt` is that token's issue time (the
     // response's `Date`), without one the earlier value.
@@ -149,7 +152,7 @@ pub(crate) async fn issue_access_token(ctx: &Ctx<'_>) -> Result<HttpResponse, Ac
     {
         return Err(AcsError::identity_not_found());
     }
-    let issued = ctx.issue(&id, &scopes, lifetime);
+    let issued = ctx.issue(&id, &scopes, lifetime)?;
     Ok(response::json(
         StatusCode::OK,
         &AccessTokenBody::from(issued),
@@ -241,7 +244,12 @@ impl Ctx<'_> {
     }
 
     /// Issues a token for the raw id `id`.
-    pub(crate) fn issue(&self, id: &str, scopes: &[String], lifetime: Duration) -> Issued {
+    pub(crate) fn issue(
+        &self,
+        id: &str,
+        scopes: &[String],
+        lifetime: Duration,
+    ) -> Result<Issued, AcsError> {
         let skypeid = id.strip_prefix("8:").unwrap_or(id).to_owned();
         self.state
             .issue_token(skypeid, scopes, self.now, self.now + lifetime)

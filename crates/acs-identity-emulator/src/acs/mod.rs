@@ -5,6 +5,7 @@ mod error;
 mod identities;
 mod json;
 mod route;
+pub(crate) mod signer;
 mod teams;
 pub(crate) mod timestamp;
 pub(crate) mod token;

@@ -34,7 +34,7 @@ pub(crate) async fn exchange_teams_user_token(ctx: &Ctx<'_>) -> Result<HttpRespo
             &scopes(),
             ctx.now,
             expiry(&claims),
-        );
+        )?;
         return Ok(response::json(
             StatusCode::OK,
             &AccessTokenBody::from(issued),
@@ -81,7 +81,7 @@ pub(crate) async fn exchange_teams_user_token(ctx: &Ctx<'_>) -> Result<HttpRespo
         &scopes(),
         ctx.now,
         expiry(&claims),
-    );
+    )?;
     Ok(response::json(
         StatusCode::OK,
         &AccessTokenBody::from(issued),
@@ -116,7 +116,7 @@ pub(crate) async fn exchange_teams_extension_token(
     let id = format!("8:{skypeid}");
     let issued = ctx
         .state
-        .issue_token(skypeid, &scopes(), ctx.now, expiry(claims));
+        .issue_token(skypeid, &scopes(), ctx.now, expiry(claims))?;
     Ok(response::json(
         StatusCode::OK,
         &IdentityAndToken::exchanged(&id, issued),

@@ -5,8 +5,9 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::signer::AcsSigner;
 use super::timestamp::{to_datetime, unix_nanos, unix_seconds};
-use crate::jwt::TokenKey;
+use crate::entra::SigningError;
 use crate::store::Store;
 
 /// The `scp` claim of every token the emulator issues (the value seen in the service's tokens; clients do not
@@ -40,13 +41,14 @@ pub(crate) struct Issued {
 
 /// Signs a token for `skypeid` (the identifier's raw id without its `8:` prefix).
 pub(crate) fn issue(
-    key: &TokenKey,
+    signer: &AcsSigner,
+    store: &Store,
     resource_id: &str,
     skypeid: String,
     scopes: &[String],
     issued_at: SystemTime,
     expires_at: SystemTime,
-) -> Issued {
+) -> Result<Issued, SigningError> {
     let claims = AcsClaims {
         skypeid,
         scp: SCP,
@@ -59,10 +61,10 @@ pub(crate) fn issue(
         iat: unix_seconds(issued_at),
         emulator_issued_at_ns: unix_nanos(issued_at),
     };
-    Issued {
-        token: key.sign(&claims),
+    Ok(Issued {
+        token: signer.key(store)?.sign(&claims)?,
         expires_on: to_datetime(expires_at),
-    }
+    })
 }
 
 /// What the emulator thinks of an ACS access token.
@@ -108,12 +110,15 @@ impl TokenStatus {
 
 /// Checks a token against the key, the clock and the store.
 pub(crate) fn check(
-    key: &TokenKey,
+    signer: &AcsSigner,
     store: &Store,
     resource_id: &str,
     token: &str,
     now: SystemTime,
 ) -> TokenStatus {
+    let Ok(key) = signer.key(store) else {
+        return TokenStatus::Invalid;
+    };
     let Ok(claims) = key.verify::<AcsClaims>(token) else {
         return TokenStatus::Invalid;
     };

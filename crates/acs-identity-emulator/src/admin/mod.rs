@@ -25,7 +25,9 @@ pub(crate) async fn serve(
     now: SystemTime,
 ) -> HttpResponse {
     let open_sign_in = state.sign_in_open && parts.uri.path() == "/_emulator/sign-in";
-    let result = if open_sign_in {
+    let result = if parts.uri.path() == ACS_KEYS && parts.method == Method::GET {
+        acs_keys(state)
+    } else if open_sign_in {
         sign_in::serve(state, parts, body, now)
     } else {
         dispatch(state, parts, body, now)
@@ -34,6 +36,17 @@ pub(crate) async fn serve(
         Ok(response) => response,
         Err(error) => response::error(&error),
     }
+}
+
+/// The public key of the ACS access tokens as a JWKS: public, so unauthenticated on any address.
+pub(crate) const ACS_KEYS: &str = "/_emulator/acs/keys";
+
+fn acs_keys(state: &State) -> Result<HttpResponse, AcsError> {
+    let key = state.acs_tokens.key(&state.store).map_err(|error| {
+        tracing::error!(%error, "cannot load the ACS token key");
+        AcsError::internal()
+    })?;
+    Ok(response::json(StatusCode::OK, &key.jwks()))
 }
 
 fn dispatch(

@@ -70,6 +70,12 @@ impl fmt::Display for SigningAlgorithm {
 #[error("the emulator's OpenID Connect signing key failed: {0}")]
 pub struct SigningError(&'static str);
 
+impl SigningError {
+    pub(crate) const fn new(step: &'static str) -> Self {
+        Self(step)
+    }
+}
+
 /// One key pair. `Debug` shows the `kid` only.
 struct SigningKey {
     kid: String,
@@ -163,6 +169,16 @@ fn pem(spki_der: &[u8]) -> String {
     pem
 }
 
+/// jsonwebtoken picks its crypto backend from its features; when another crate of the build also enables
+/// `aws_lc_rs` it cannot choose and would panic on first use, so choose for it (a backend installed by the
+/// application wins).
+pub(crate) fn ensure_crypto_provider() {
+    if CryptoProvider::try_get_default().is_none() {
+        let _ =
+            CryptoProvider::install_default(&jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER);
+    }
+}
+
 /// An RS256 and an ES256 key.
 #[derive(Debug)]
 pub(crate) struct KeySet {
@@ -172,14 +188,7 @@ pub(crate) struct KeySet {
 
 impl KeySet {
     fn generate() -> Result<Self, SigningError> {
-        // jsonwebtoken picks its crypto backend from its features; when another crate of the build also
-        // enables `aws_lc_rs` it cannot choose and would panic on first use, so choose for it (a backend
-        // installed by the application wins).
-        if CryptoProvider::try_get_default().is_none() {
-            let _ = CryptoProvider::install_default(
-                &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
-            );
-        }
+        ensure_crypto_provider();
         Ok(Self {
             rsa: SigningKey::rsa()?,
             ec: SigningKey::ec()?,

@@ -4,7 +4,9 @@
 //! part of an error.
 
 mod raw;
+mod state;
 mod validate;
+mod validate_state;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -14,6 +16,7 @@ use std::time::Duration;
 use acs_identity::{ConnectionString, TokenLifetime, TokenScope};
 use jsonwebtoken::Algorithm;
 
+pub use state::{CacheKey, RateLimitFailMode, RedisConfig, RedisUrl, TokenCacheConfig};
 pub(crate) use validate::is_http_url;
 pub use validate::{ConfigError, Problem};
 
@@ -28,6 +31,8 @@ pub const TENANT_ID_ENV: &str = "AZURE_TENANT_ID";
 pub const CLIENT_ID_ENV: &str = "AZURE_CLIENT_ID";
 /// See [`TENANT_ID_ENV`].
 pub const CLIENT_SECRET_ENV: &str = "AZURE_CLIENT_SECRET";
+/// The environment variable that overrides `redis.url` (which may hold a password).
+pub const REDIS_URL_ENV: &str = "ACS_TOKEN_SERVICE_REDIS_URL";
 
 /// A validated configuration: nothing in it can fail later.
 #[derive(Debug, Clone)]
@@ -47,6 +52,11 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// The Teams token exchange (`POST /token/teams`); `None`: the route answers 404.
     pub teams: Option<TeamsConfig>,
+    /// Shared state for several instances (`[redis]`); `None`: rate limits and the token cache live in
+    /// this process's memory.
+    pub redis: Option<RedisConfig>,
+    /// The cache of issued ACS tokens (`[token_cache]`); `None`: every `POST /token` calls ACS.
+    pub token_cache: Option<TokenCacheConfig>,
 }
 
 impl Config {

@@ -12,7 +12,7 @@ use crate::policy::PolicyError;
 use crate::rate_limit::retry_after_seconds;
 
 /// An answer other than success. Its message is written for the caller and never holds a secret.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ApiError {
     status: StatusCode,
     code: &'static str,
@@ -53,6 +53,30 @@ impl ApiError {
                     "too many requests from this {whose}; try again in {} s",
                     retry_after_seconds(wait)
                 ),
+            )
+        }
+    }
+
+    /// The shared store is out of reach and the rate limits fail closed (`redis.rate_limit_fail`).
+    pub(crate) fn rate_limit_unavailable() -> Self {
+        Self {
+            retry_after: Some(Duration::from_secs(1)),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "rate_limit_unavailable",
+                "the service cannot count requests right now; try again shortly",
+            )
+        }
+    }
+
+    /// ACS did it, but the cached tokens of the caller could not be dropped everywhere.
+    pub(crate) fn cache_unavailable() -> Self {
+        Self {
+            retry_after: Some(Duration::from_secs(1)),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cache_unavailable",
+                "done at the communication service, but the shared token cache could not be cleared yet; send the same request again",
             )
         }
     }

@@ -7,6 +7,7 @@
 )]
 
 pub mod config;
+mod crypto;
 mod custom_id;
 #[cfg(feature = "dev")]
 pub mod dev;
@@ -18,6 +19,8 @@ mod rate_limit;
 mod routes;
 mod server;
 mod service;
+mod state;
+mod token_cache;
 
 pub use config::Config;
 

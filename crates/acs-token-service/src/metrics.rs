@@ -35,6 +35,16 @@ struct Limit {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Outcome {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Operation {
+    operation: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Reason {
     reason: &'static str,
 }
@@ -53,6 +63,8 @@ pub(crate) struct Metrics {
     upstream_errors: Family<Upstream, Counter>,
     throttled: Family<Limit, Counter>,
     sign_in_failures: Family<Reason, Counter>,
+    token_cache: Family<Outcome, Counter>,
+    redis_errors: Family<Operation, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -102,7 +114,21 @@ impl Metrics {
             "Bearer tokens refused, by the check that failed",
             sign_in_failures.clone(),
         );
+        let token_cache = Family::<Outcome, Counter>::default();
+        registry.register(
+            "token_cache",
+            "Token requests by what answered them: hit, miss (then ACS), shared_flight (an identical request in flight), unavailable (store out of reach, then ACS)",
+            token_cache.clone(),
+        );
+        let redis_errors = Family::<Operation, Counter>::default();
+        registry.register(
+            "redis_errors",
+            "Redis calls that failed or passed redis.timeout, by operation",
+            redis_errors.clone(),
+        );
         Self {
+            token_cache,
+            redis_errors,
             registry,
             requests,
             latency,
@@ -143,6 +169,16 @@ impl Metrics {
     pub(crate) fn sign_in_failed(&self, reason: &'static str) {
         self.sign_in_failures
             .get_or_create(&Reason { reason })
+            .inc();
+    }
+
+    pub(crate) fn token_cache(&self, outcome: &'static str) {
+        self.token_cache.get_or_create(&Outcome { outcome }).inc();
+    }
+
+    pub(crate) fn redis_error(&self, operation: &'static str) {
+        self.redis_errors
+            .get_or_create(&Operation { operation })
             .inc();
     }
 

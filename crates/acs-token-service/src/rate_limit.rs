@@ -20,6 +20,8 @@ pub(crate) enum Decision {
     Allowed,
     /// Over the limit: try again after this long.
     Limited(Duration),
+    /// The shared counter is out of reach and the limits fail closed.
+    Unavailable,
 }
 
 /// Counts requests per key, in this process.

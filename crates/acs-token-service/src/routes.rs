@@ -27,6 +27,8 @@ use crate::error::ApiError;
 use crate::oidc::{self, IssuerStatus, SignInError, SignedIn};
 use crate::rate_limit::Decision;
 use crate::service::Shared;
+use crate::state::pseudonym;
+use crate::token_cache::{Issued, Place};
 
 type Service = State<Arc<Shared>>;
 
@@ -110,13 +112,17 @@ impl FromRequestParts<Arc<Shared>> for Caller {
     ) -> Result<Self, Self::Rejection> {
         let limits = shared.config.rate_limits;
         let ip = client_ip(parts, shared.config.server.client_ip);
-        if let Decision::Limited(wait) =
-            shared
-                .limiter
-                .check(&format!("ip:{ip}"), limits.per_ip, Instant::now())
+        match shared
+            .state
+            .check_rate("ip", &pseudonym(&ip), limits.per_ip)
+            .await
         {
-            shared.metrics.throttled("ip");
-            return Err(ApiError::throttled(wait, "address"));
+            Decision::Allowed => {}
+            Decision::Limited(wait) => {
+                shared.metrics.throttled("ip");
+                return Err(ApiError::throttled(wait, "address"));
+            }
+            Decision::Unavailable => return Err(ApiError::rate_limit_unavailable()),
         }
         let user = match oidc::bearer_token(parts.headers.get(axum::http::header::AUTHORIZATION)) {
             Ok(token) => shared.verifier.verify(token).await,
@@ -131,13 +137,17 @@ impl FromRequestParts<Arc<Shared>> for Caller {
             shared.metrics.sign_in_failed("missing_claim");
             ApiError::from(SignInError::MissingClaim(missing.0))
         })?;
-        if let Decision::Limited(wait) = shared.limiter.check(
-            &format!("user:{custom_id}"),
-            limits.per_user,
-            Instant::now(),
-        ) {
-            shared.metrics.throttled("user");
-            return Err(ApiError::throttled(wait, "user"));
+        match shared
+            .state
+            .check_rate("user", &pseudonym(custom_id.as_str()), limits.per_user)
+            .await
+        {
+            Decision::Allowed => {}
+            Decision::Limited(wait) => {
+                shared.metrics.throttled("user");
+                return Err(ApiError::throttled(wait, "user"));
+            }
+            Decision::Unavailable => return Err(ApiError::rate_limit_unavailable()),
         }
         Ok(Self { user, custom_id })
     }
@@ -258,6 +268,7 @@ async fn delete_user(State(shared): Service, caller: Caller) -> Result<StatusCod
         .await
         .map_err(|error| upstream(&shared, &error))?;
     tracing::info!(custom_id = %caller.custom_id, "deleted the caller's identity");
+    forget_tokens(&shared, &caller).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -268,7 +279,22 @@ async fn revoke_tokens(State(shared): Service, caller: Caller) -> Result<StatusC
         .revoke_tokens(&user)
         .await
         .map_err(|error| upstream(&shared, &error))?;
+    forget_tokens(&shared, &caller).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// After ACS revoked the caller's tokens: drop them from the cache of every instance. Should the shared
+/// store be away, the caller is told to send the request again (ACS's part is idempotent), and this
+/// instance retries the drop before it next uses the cache.
+async fn forget_tokens(shared: &Shared, caller: &Caller) -> Result<(), ApiError> {
+    if !shared.tokens.is_enabled() {
+        return Ok(());
+    }
+    shared
+        .tokens
+        .forget(caller.custom_id.as_str())
+        .await
+        .map_err(|_| ApiError::cache_unavailable())
 }
 
 #[derive(Deserialize)]
@@ -315,23 +341,34 @@ async fn issue_token(
         .config
         .policy
         .authorize(&caller.user, &scopes, lifetime)?;
-    let options = CreateUserAndTokenOptions {
-        lifetime: Some(lifetime),
-        custom_id: Some(caller.custom_id.clone()),
-    };
+    let place = Place::new(caller.custom_id.as_str(), &scopes, lifetime);
     let issued = shared
-        .client
-        .create_user_and_token(&scopes, options)
-        .await
-        .map_err(|error| upstream(&shared, &error))?;
-    for scope in &scopes {
-        shared.metrics.token_issued(scope.as_str());
-    }
+        .tokens
+        .get_or_issue(place, || async {
+            let options = CreateUserAndTokenOptions {
+                lifetime: Some(lifetime),
+                custom_id: Some(caller.custom_id.clone()),
+            };
+            let issued = shared
+                .client
+                .create_user_and_token(&scopes, options)
+                .await
+                .map_err(|error| upstream(&shared, &error))?;
+            for scope in &scopes {
+                shared.metrics.token_issued(scope.as_str());
+            }
+            Ok(Issued {
+                user_id: issued.user.raw_id().to_owned(),
+                token: issued.access_token.token().to_owned(),
+                expires_on: issued.access_token.expires_on(),
+            })
+        })
+        .await?;
     Ok(Json(TokenBody {
-        user_id: issued.user.raw_id().to_owned(),
+        user_id: issued.user_id,
         custom_id: caller.custom_id.into_string(),
-        token: issued.access_token.token().to_owned(),
-        expires_on: rfc3339(issued.access_token.expires_on()),
+        token: issued.token,
+        expires_on: rfc3339(issued.expires_on),
         scopes: scopes
             .iter()
             .map(|scope| scope.as_str().to_owned())
@@ -403,6 +440,10 @@ pub(crate) struct Readiness {
     ready: bool,
     acs: Component,
     issuers: Vec<IssuerStatus>,
+    /// With `[redis]` only. While Redis is away the service is degraded (no shared cache, rate limits as
+    /// `redis.rate_limit_fail` says) and only ready if those limits do not fail closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redis: Option<Component>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -474,10 +515,24 @@ async fn check_readiness(shared: &Shared) -> Readiness {
         }
     };
     let issuers = shared.verifier.readiness().await;
+    let redis = shared.state.readiness().await.map(|result| match result {
+        Ok(()) => Component {
+            ready: true,
+            error: None,
+        },
+        Err(error) => Component {
+            ready: false,
+            error: Some(error),
+        },
+    });
+    let redis_ok = redis
+        .as_ref()
+        .is_none_or(|redis| redis.ready || shared.state.serves_without_store());
     Readiness {
-        ready: acs.ready && issuers.iter().all(|issuer| issuer.ready),
+        ready: acs.ready && issuers.iter().all(|issuer| issuer.ready) && redis_ok,
         acs,
         issuers,
+        redis,
     }
 }
 

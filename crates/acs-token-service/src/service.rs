@@ -15,8 +15,9 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::config::{AcsCredential, Config};
 use crate::metrics::Metrics;
 use crate::oidc::Verifier;
-use crate::rate_limit::MemoryLimiter;
 use crate::routes;
+use crate::state::SharedState;
+use crate::token_cache::TokenCache;
 
 /// How long a `/readyz` answer is reused, so that probing it cannot flood ACS or the issuers.
 pub(crate) const READINESS_TTL: Duration = Duration::from_secs(5);
@@ -31,6 +32,9 @@ pub enum BuildError {
     /// The HTTP client for the issuers could not be built (TLS setup).
     #[error("the HTTP client for the identity providers could not be built")]
     Http,
+    /// The operating system's random source failed (for the token cache's key or nonces).
+    #[error("the operating system's random source is not available")]
+    Randomness,
 }
 
 /// The token service: build it from a [`Config`], then [`serve`](crate::serve) it or mount its
@@ -46,7 +50,8 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) client: CommunicationIdentityClient,
     pub(crate) verifier: Verifier,
-    pub(crate) limiter: MemoryLimiter,
+    pub(crate) state: Arc<SharedState>,
+    pub(crate) tokens: TokenCache,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) in_flight: Arc<Semaphore>,
     pub(crate) readiness: Mutex<Option<(Instant, routes::Readiness)>>,
@@ -71,9 +76,13 @@ impl TokenService {
             .build()
             .map_err(|_| BuildError::Http)?;
         let metrics = Arc::new(Metrics::new());
+        let state = Arc::new(SharedState::new(&config, &metrics));
+        let tokens = TokenCache::new(config.token_cache.as_ref(), state.clone(), metrics.clone())
+            .map_err(|_| BuildError::Randomness)?;
         let shared = Shared {
             verifier: Verifier::new(&config.issuers, http, &metrics),
-            limiter: MemoryLimiter::default(),
+            state,
+            tokens,
             in_flight: Arc::new(Semaphore::new(config.server.max_concurrent_requests)),
             readiness: Mutex::new(None),
             metrics,

@@ -20,6 +20,8 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub(crate) rate_limits: RawRateLimits,
     pub(crate) teams: Option<RawTeams>,
+    pub(crate) redis: Option<RawRedis>,
+    pub(crate) token_cache: Option<RawTokenCache>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -127,4 +129,31 @@ pub(crate) struct RawTeams {
     pub(crate) client_id: Option<String>,
     pub(crate) caller_claim: Option<String>,
     pub(crate) lifetime_minutes: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRedis {
+    pub(crate) url: Option<String>,
+    pub(crate) key_prefix: Option<String>,
+    pub(crate) timeout: Option<String>,
+    pub(crate) rate_limit_fail: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTokenCache {
+    pub(crate) min_remaining: Option<String>,
+    pub(crate) max_users: Option<u64>,
+    pub(crate) current_key: Option<String>,
+    #[serde(default)]
+    pub(crate) keys: Vec<RawCacheKey>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCacheKey {
+    pub(crate) id: Option<String>,
+    pub(crate) key: Option<String>,
+    pub(crate) key_env: Option<String>,
 }

@@ -92,10 +92,10 @@ impl std::error::Error for ConfigError {}
 
 /// Collects problems while the rest of the file is checked.
 #[derive(Default)]
-struct Problems(Vec<Problem>);
+pub(super) struct Problems(Vec<Problem>);
 
 impl Problems {
-    fn add(&mut self, key: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn add(&mut self, key: impl Into<String>, message: impl Into<String>) {
         self.0.push(Problem {
             key: key.into(),
             message: message.into(),
@@ -106,7 +106,7 @@ impl Problems {
         self.duration_within(key, value, default, Duration::ZERO, Duration::MAX)
     }
 
-    fn duration_within(
+    pub(super) fn duration_within(
         &mut self,
         key: &str,
         value: Option<&str>,
@@ -147,7 +147,13 @@ impl Problems {
         }
     }
 
-    fn count(&mut self, key: &str, value: Option<u64>, default: usize, max: u64) -> usize {
+    pub(super) fn count(
+        &mut self,
+        key: &str,
+        value: Option<u64>,
+        default: usize,
+        max: u64,
+    ) -> usize {
         match value {
             None => default,
             Some(0) => {
@@ -287,6 +293,10 @@ pub(super) fn validate(
         ),
     };
     let teams = raw.teams.map(|teams| self::teams(teams, &mut problems));
+    let redis = super::validate_state::redis(raw.redis, env, &mut problems);
+    let token_cache = raw.token_cache.map(|cache| {
+        super::validate_state::token_cache(cache, redis.is_some(), env, &mut problems)
+    });
     if problems.0.is_empty() {
         Ok(Config {
             server,
@@ -296,6 +306,8 @@ pub(super) fn validate(
             policy,
             rate_limits,
             teams,
+            redis,
+            token_cache,
         })
     } else {
         Err(ConfigError::Invalid(problems.0))

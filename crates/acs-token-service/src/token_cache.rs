@@ -14,6 +14,7 @@ use std::time::Duration;
 use acs_identity::{TokenLifetime, TokenScope};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use tokio::sync::OnceCell;
 
 use crate::config::TokenCacheConfig;
@@ -45,7 +46,8 @@ impl fmt::Debug for Issued {
 struct Sealed {
     user_id: String,
     token: String,
-    expires_on: i64,
+    /// RFC 3339, as exact as ACS gave it.
+    expires_on: String,
 }
 
 type Flight = Arc<OnceCell<Result<Issued, ApiError>>>;
@@ -184,7 +186,7 @@ impl TokenCache {
             .and_then(|entry| sealer.open(&where_, entry))
             .and_then(|plain| serde_json::from_slice::<Sealed>(&plain).ok())
             .and_then(|sealed| {
-                let expires_on = OffsetDateTime::from_unix_timestamp(sealed.expires_on).ok()?;
+                let expires_on = OffsetDateTime::parse(&sealed.expires_on, &Rfc3339).ok()?;
                 let left = expires_on - OffsetDateTime::now_utc();
                 (left > *min_remaining).then_some(Issued {
                     user_id: sealed.user_id,
@@ -208,7 +210,7 @@ impl TokenCache {
         let plain = serde_json::to_vec(&Sealed {
             user_id: issued.user_id.clone(),
             token: issued.token.clone(),
-            expires_on: issued.expires_on.unix_timestamp(),
+            expires_on: issued.expires_on.format(&Rfc3339).unwrap_or_default(),
         })
         .unwrap_or_default();
         if let Ok(entry) = sealer.seal(&where_, &plain) {

@@ -2,6 +2,9 @@
 
 #![allow(dead_code, unreachable_pub)] // each test file uses its own part
 
+mod redis;
+pub use self::redis::RedisServer;
+
 use std::time::Duration;
 
 use acs_identity_emulator::{Emulator, Operation, RunningEmulator, SignInUser};
@@ -156,4 +159,63 @@ pub async fn answer(response: reqwest::Response) -> (u16, serde_json::Value) {
 
 pub fn error_code(body: &serde_json::Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+/// One more service instance on 127.0.0.1:0, trusting `emulator` (which it does not own): several of them
+/// share one Redis.
+pub struct Instance {
+    pub url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Instance {
+    pub async fn start(emulator: &RunningEmulator, extra: &str) -> Self {
+        let toml = config_toml(emulator, "", extra);
+        let config = Config::from_toml(&toml, |_| None).expect("valid configuration");
+        let service = TokenService::new(config).expect("service");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(acs_token_service::serve(service, listener, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            url,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("the instance did not panic")
+                .expect("served");
+        }
+    }
+}
+
+/// Requests that reached `emulator`'s ACS routes (not its issuer).
+pub fn acs_calls(emulator: &RunningEmulator) -> u64 {
+    emulator
+        .requests()
+        .counts()
+        .into_iter()
+        .filter(|(operation, _)| operation.is_acs())
+        .map(|(_, count)| count)
+        .sum()
+}
+
+pub fn sign_in(emulator: &RunningEmulator, subject: &str) -> String {
+    emulator
+        .sign_in(&SignInUser::with_subject(subject))
+        .expect("sign-in")
+        .secret()
+        .to_owned()
 }

@@ -202,3 +202,74 @@ fn unknown_keys_are_refused_with_their_line() {
     assert_eq!(*line, Some(3));
     assert!(message.contains("lisen"), "{message}");
 }
+
+fn several_instances_block() -> &'static str {
+    let readme = include_str!("../README.md");
+    let section = readme
+        .split_once("## Running several instances")
+        .expect("the README's section")
+        .1;
+    section
+        .split_once("```toml\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("a toml block")
+        .0
+}
+
+#[test]
+fn the_several_instances_example_is_valid_and_keeps_its_secrets() {
+    let key = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    let env = |name: &str| match name {
+        "ACS_TOKEN_SERVICE_REDIS_URL" => Some("redis://:hunter2@10.0.0.5:6379/0".to_owned()),
+        "TOKEN_CACHE_KEY_2025_06" | "TOKEN_CACHE_KEY_2025_01" => Some(key.to_owned()),
+        other => with_connection_string(other),
+    };
+    let text = format!("{MINIMAL}\n{}", several_instances_block());
+    let config = Config::from_toml(&text, env).expect("valid");
+    let redis = config.redis.as_ref().expect("redis");
+    assert_eq!(redis.url.to_string(), "redis://10.0.0.5:6379/0");
+    let cache = config.token_cache.as_ref().expect("cache");
+    assert_eq!(cache.keys.len(), 2);
+    assert_eq!(cache.current_key, "2025-06");
+    let debug = format!("{config:?}");
+    assert!(!debug.contains("hunter2"), "{debug}");
+    assert!(!debug.contains("AQIDBAUG"), "{debug}");
+}
+
+#[test]
+fn redis_and_cache_mistakes_are_named_by_key_without_secrets() {
+    let text = format!(
+        "{MINIMAL}\n[redis]\nurl = \"http://:hunter2@host\"\ntimeout = \"1ms\"\nrate_limit_fail = \"maybe\"\n\n\
+         [token_cache]\nmin_remaining = \"2h\"\ncurrent_key = \"nope\"\n\
+         [[token_cache.keys]]\nid = \"a\"\nkey = \"c2hvcnQ=\"\n\
+         [[token_cache.keys]]\nid = \"b c\"\nkey_env = \"UNSET\"\n"
+    );
+    let errors = problems(&text);
+    for expected in [
+        "redis.url",
+        "redis.timeout",
+        "redis.rate_limit_fail",
+        "token_cache.min_remaining",
+        "token_cache.keys[0].key",
+        "token_cache.keys[1].id",
+        "token_cache.current_key",
+    ] {
+        assert!(errors.contains(expected), "missing {expected} in {errors}");
+    }
+    assert!(
+        !errors.contains("hunter2") && !errors.contains("c2hvcnQ"),
+        "{errors}"
+    );
+    // With Redis, the cache needs keys that every instance shares.
+    let errors = problems(&format!(
+        "{MINIMAL}\n[redis]\nurl = \"redis://127.0.0.1:6379\"\n[token_cache]\n"
+    ));
+    assert!(errors.contains("token_cache.keys"), "{errors}");
+    // Without Redis, a cache needs no key (one is made for the process).
+    let config = Config::from_toml(
+        &format!("{MINIMAL}\n[token_cache]\n"),
+        with_connection_string,
+    )
+    .expect("valid");
+    assert!(config.redis.is_none() && config.token_cache.is_some());
+}

@@ -372,3 +372,63 @@ async fn oversized_bodies_and_heads_are_refused() {
     assert_eq!(service.acs_requests(), 0);
     service.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_requests_in_flight_share_one_acs_call_and_the_cache_serves_the_next() {
+    use acs_identity_emulator::{Fault, FaultRule, Operation};
+    let service = start("", "[token_cache]\nmin_remaining = \"10m\"\n").await;
+    let alice = service.sign_in("alice");
+    // The first token call takes 500 ms: the other nine arrive while it is in flight.
+    service.emulator.faults().push(
+        FaultRule::next(1, Fault::Latency(std::time::Duration::from_millis(500)))
+            .only(Operation::CreateIdentity),
+    );
+    let before = service.acs_requests();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let request = service
+            .request(Method::POST, "/token", &alice)
+            .json(&json!({"scopes": ["chat"]}));
+        tasks.spawn(async move { common::answer(request.send().await.expect("response")).await });
+    }
+    let answers = tasks.join_all().await;
+    assert_eq!(
+        service.acs_requests() - before,
+        1,
+        "one ACS call for ten requests"
+    );
+    let first = &answers[0].1["token"];
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+        assert_eq!(&body["token"], first);
+    }
+    // Cached (in memory): the next request makes no ACS call; revoking drops it.
+    let (_, again) = service
+        .post_json("/token", &alice, json!({"scopes": ["chat"]}))
+        .await;
+    assert_eq!(&again["token"], first);
+    assert_eq!(service.acs_requests() - before, 1);
+    let (status, _) = service.call(Method::POST, "/token/revoke", &alice).await;
+    assert_eq!(status, 204);
+    let (_, fresh) = service
+        .post_json("/token", &alice, json!({"scopes": ["chat"]}))
+        .await;
+    assert_ne!(&fresh["token"], first);
+    let metrics = service
+        .request(Method::GET, "/metrics", &alice)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("acs_token_service_token_cache_total{outcome=\"hit\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("outcome=\"shared_flight\"} 9"),
+        "{metrics}"
+    );
+    service.stop().await;
+}

@@ -390,7 +390,7 @@ async fn soak_caller(
         if index >= total {
             return statuses;
         }
-        let lifetime = if index % 3 == 0 { 120 } else { 60 };
+        let lifetime = if index.is_multiple_of(3) { 120 } else { 60 };
         let body = json!({"scopes": ["chat"], "expiresInMinutes": lifetime});
         let (status, _) = token(
             &http,

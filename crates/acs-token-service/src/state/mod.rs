@@ -58,7 +58,7 @@ pub(crate) fn pseudonym(text: &str) -> String {
 #[derive(Debug)]
 enum Backend {
     Memory(MemoryState),
-    Redis(RedisState),
+    Redis(Box<RedisState>),
 }
 
 /// The store, whichever backend the configuration chose.
@@ -83,7 +83,7 @@ impl SharedState {
                 local: MemoryLimiter::default(),
             },
             Some(redis) => Self {
-                backend: Backend::Redis(RedisState::new(redis, metrics.clone())),
+                backend: Backend::Redis(Box::new(RedisState::new(redis, metrics.clone()))),
                 fail: redis.rate_limit_fail,
                 local: MemoryLimiter::default(),
             },

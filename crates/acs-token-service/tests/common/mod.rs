@@ -1,6 +1,6 @@
 //! A token service on 127.0.0.1:0, trusting the issuer of an embedded emulator that also plays ACS.
 
-#![allow(dead_code, unreachable_pub)] // each test file uses its own part
+#![allow(dead_code, unused_imports, unreachable_pub)] // each test file uses its own part
 
 mod redis;
 pub use self::redis::RedisServer;

@@ -27,8 +27,10 @@ mode, each client in its own process, after a warm-up (default 500 calls, not me
 (acs-identity) with 1 and 16 calls in flight, our blocking client (acs-identity-blocking) with 1 and 16
 threads, the official Python SDK (sync, sync with 16 threads, async with 16 in flight) and the official JS
 SDK (1 and 16 in flight), installed at the versions pinned in xtask/interop/ as `cargo xtask interop` does,
-and `service-16`: tokens asked of acs-token-service (release, its own process, trusting the emulator's
-OpenID issuer), whose CPU per request (sign-in, policy, the ACS call) is set beside our bare client's.
+and `service-16`, `service-cache-16`, `service-redis-16`: tokens asked of acs-token-service (release, its
+own process, trusting the emulator's OpenID issuer) without a token cache, with its in-memory cache and with
+the cache in a redis-server it starts on loopback; the service's CPU per request (sign-in, policy, the ACS
+call) is set beside our bare client's, and the cache modes report their hit ratio and the ACS calls saved.
 Reports ops/s, client CPU per call (user + system of the client process, measured calls only), p50/p99
 latency, peak RSS, the emulator's CPU per request, and the ratios ours/theirs. Every mode runs --rounds times
 (default 3), the rounds one after the other, and each number is the median over the rounds. Each run stops
@@ -57,8 +59,8 @@ enum Runner {
     Node,
     /// `bench-client raw`: no client, one pre-signed request replayed, to load the emulator alone.
     Raw,
-    /// `bench-client service`: tokens from `acs-token-service`, which calls the emulator.
-    Service,
+    /// `bench-client service`: tokens from `acs-token-service` (which calls the emulator), with this cache.
+    Service(service::Cache),
 }
 
 /// One client, driven one way.
@@ -90,7 +92,7 @@ const fn mode(
     }
 }
 
-pub(crate) static MODES: [Mode; 11] = [
+pub(crate) static MODES: [Mode; 13] = [
     mode(
         "ours-async-1",
         "acs-identity",
@@ -153,7 +155,21 @@ pub(crate) static MODES: [Mode; 11] = [
         "service-16",
         "acs-token-service",
         "16 in flight: sign-in, policy, ACS call",
-        Runner::Service,
+        Runner::Service(service::Cache::None),
+        16,
+    ),
+    mode(
+        "service-cache-16",
+        "acs-token-service",
+        "16 in flight, token cache in memory",
+        Runner::Service(service::Cache::Memory),
+        16,
+    ),
+    mode(
+        "service-redis-16",
+        "acs-token-service",
+        "16 in flight, token cache in Redis",
+        Runner::Service(service::Cache::Redis),
         16,
     ),
 ];
@@ -250,18 +266,31 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     };
     let binaries = build_release(&workspace, &target)?;
     let server = Emulator::start(&binaries.emulator, Transport::Http, &dir)?;
-    let token_service = if needs(|r| matches!(r, Runner::Service)) {
-        Some(service::TokenService::start(
-            &binaries.token_service,
-            &server,
-            &dir,
-        )?)
+    let redis = if needs(|r| matches!(r, Runner::Service(service::Cache::Redis))) {
+        Some(service::Redis::start(&dir)?)
     } else {
         None
     };
+    // One service process per cache choice the selected modes need.
+    let mut token_services = Vec::new();
+    for mode in &modes {
+        if let Runner::Service(cache) = mode.runner
+            && !token_services.iter().any(|(c, _)| *c == cache)
+        {
+            let started = service::TokenService::start(
+                &binaries.token_service,
+                &server,
+                &dir,
+                cache,
+                redis.as_ref(),
+            )?;
+            token_services.push((cache, started));
+        }
+    }
     let bench = Bench {
         server,
-        token_service,
+        token_services,
+        _redis: redis,
         client: binaries.client,
         python,
         js,
@@ -307,7 +336,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 /// What every run needs: the emulator, and how to start each client.
 struct Bench<'a> {
     server: Emulator,
-    token_service: Option<service::TokenService>,
+    token_services: Vec<(service::Cache, service::TokenService)>,
+    /// Kept alive for the `service-redis-16` mode.
+    _redis: Option<service::Redis>,
     client: PathBuf,
     python: Option<PathBuf>,
     /// The JS driver, copied next to the installed SDK.
@@ -318,6 +349,14 @@ struct Bench<'a> {
 }
 
 impl Bench<'_> {
+    fn token_service(&self, cache: service::Cache) -> Result<&service::TokenService> {
+        self.token_services
+            .iter()
+            .find(|(c, _)| *c == cache)
+            .map(|(_, service)| service)
+            .context("no token service for this mode")
+    }
+
     /// Runs `mode` once, in a process of its own, and reads what it measured.
     fn run_once(&self, mode: &'static Mode) -> Result<report::Measurement> {
         let mut command = match mode.runner {
@@ -331,8 +370,8 @@ impl Bench<'_> {
                 command.arg("raw");
                 command
             }
-            Runner::Service => {
-                let service = self.token_service.as_ref().context("no token service")?;
+            Runner::Service(cache) => {
+                let service = self.token_service(cache)?;
                 let mut command = Command::new(&self.client);
                 command.arg("service");
                 service.configure(&mut command);
@@ -363,9 +402,10 @@ impl Bench<'_> {
         ]);
         self.server.configure(&mut command);
         let load = report::load_average();
-        let service_pid = matches!(mode.runner, Runner::Service)
-            .then(|| self.token_service.as_ref().map(service::TokenService::id))
-            .flatten();
+        let service_pid = match mode.runner {
+            Runner::Service(cache) => Some(self.token_service(cache)?.id()),
+            _ => None,
+        };
         let service_before = service_pid.and_then(|pid| process_cpu(pid, self.clock_ticks));
         let emulator_before = process_cpu(self.server.id(), self.clock_ticks);
         let output = interop::run_bounded(

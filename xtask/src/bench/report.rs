@@ -79,6 +79,10 @@ pub(crate) struct Measurement {
     emulator_us_per_request: Option<f64>,
     /// The token service's CPU per request it served, the same way (its own mode only).
     service_us_per_request: Option<f64>,
+    /// The token service's cache hits (and shared flights) per measured request, and its ACS calls per
+    /// measured request (its own modes only).
+    cache_hit_ratio: Option<f64>,
+    acs_calls_per_request: Option<f64>,
     load: Option<f64>,
     /// Why a run does not count; its numbers, if any, are still shown.
     pub(crate) failure: Option<String>,
@@ -132,6 +136,16 @@ impl Measurement {
             max_rss_kb: number("/max_rss_kb"),
             emulator_us_per_request: emulator_cpu_s.map(|s| s * 1e6 / requests),
             service_us_per_request: service_cpu_s.map(|s| s * 1e6 / requests),
+            cache_hit_ratio: cache_share(
+                &report,
+                calls,
+                &["/token_cache/hit", "/token_cache/shared_flight"],
+            ),
+            acs_calls_per_request: cache_share(
+                &report,
+                calls,
+                &["/token_cache/miss", "/token_cache/unavailable"],
+            ),
             load,
             failure,
         }
@@ -159,6 +173,8 @@ impl Measurement {
             max_rss_kb: median(|m| m.max_rss_kb),
             emulator_us_per_request: median(|m| m.emulator_us_per_request),
             service_us_per_request: median(|m| m.service_us_per_request),
+            cache_hit_ratio: median(|m| m.cache_hit_ratio),
+            acs_calls_per_request: median(|m| m.acs_calls_per_request),
             load: median(|m| m.load),
             failure: runs.iter().find_map(|m| m.failure.clone()),
         })
@@ -168,7 +184,16 @@ impl Measurement {
     pub(crate) fn summary(&self) -> String {
         let service = self
             .service_us_per_request
-            .map(|us| format!(", token service {} CPU/request", micros(Some(us))))
+            .map(|us| {
+                format!(
+                    ", token service {} CPU/request, cache hits {}, ACS calls/request {}",
+                    micros(Some(us)),
+                    self.cache_hit_ratio
+                        .map_or("?".to_owned(), |r| format!("{:.1}%", r * 100.0)),
+                    self.acs_calls_per_request
+                        .map_or("?".to_owned(), |r| format!("{r:.3}")),
+                )
+            })
             .unwrap_or_default();
         format!(
             "{} ops/s, {} CPU/call, p50 {}, p99 {}{service}",
@@ -194,10 +219,21 @@ impl Measurement {
             "max_rss_kb": self.max_rss_kb,
             "emulator_cpu_us_per_request": self.emulator_us_per_request,
             "service_cpu_us_per_request": self.service_us_per_request,
+            "service_cache_hit_ratio": self.cache_hit_ratio,
+            "service_acs_calls_per_request": self.acs_calls_per_request,
             "load_average_1m": self.load,
             "failure": self.failure,
         })
     }
+}
+
+/// The sum of some token cache counters of a service mode's report, per measured call.
+fn cache_share(report: &Value, calls: f64, pointers: &[&str]) -> Option<f64> {
+    let total: Option<f64> = pointers
+        .iter()
+        .map(|p| report.pointer(p).and_then(Value::as_f64))
+        .sum();
+    total.filter(|_| calls > 0.0).map(|t| t / calls)
 }
 
 /// Our mode against theirs: each factor says how many times better ours is (higher is better).

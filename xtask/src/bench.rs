@@ -439,7 +439,7 @@ struct Binaries {
 /// The emulator, the token service and our bench client, optimised, in one cargo invocation.
 fn build_release(workspace: &Path, target: &Path) -> Result<Binaries> {
     let t = Instant::now();
-    eprintln!("==> cargo build --release (emulator, token service, bench-client)");
+    eprintln!("==> cargo build --release (emulator with mimalloc, token service, bench-client)");
     let mut command = Command::new(interop::cargo());
     command
         .args([
@@ -449,6 +449,10 @@ fn build_release(workspace: &Path, target: &Path) -> Result<Binaries> {
             "acs-identity-emulator",
             "--bin",
             "acs-identity-emulator",
+            // The allocator the published numbers were measured with (off by default since 0.1: see
+            // the emulator's README).
+            "--features",
+            "acs-identity-emulator/mimalloc",
             "-p",
             "acs-token-service",
             "--bin",

@@ -3,20 +3,20 @@
 use std::fmt;
 use std::str::FromStr;
 
-use url::{Host, Url};
+use crate::origin;
 
 /// The absolute `http`/`https` URL of an ACS resource, such as `https://contoso.communication.azure.com`.
 ///
 /// Rules, checked by [`Endpoint::parse`]:
 /// - the scheme is `http` or `https` (`http` serves local emulators);
-/// - there is a host: a domain name of letters, digits, `-`, `.` and `_`, or an IP address; and no user name
-///   or password;
+/// - there is a host: an ASCII domain name of letters, digits, `-`, `.` and `_` (a Unicode name in its
+///   `xn--` form), or an IP address (IPv4 as a dotted quad, IPv6 in brackets); and no user name or password;
 /// - there is no path other than `/`, no query and no fragment. ACS endpoints have no path, and requests are
 ///   built by appending the operation's path to the origin, so a path would either be dropped silently,
 ///   hiding a typo such as a pasted portal URL, or end up in every request. Rejecting it says so at once;
 /// - a trailing `/` is fine and is not kept.
 ///
-/// Like every URL parser, this one normalises: the host is lowercased (and IDNA-encoded), and a port equal to
+/// Like every URL parser, this one normalises: the scheme and host are lowercased, and a port equal to
 /// the scheme's default (`443` for https, `80` for http) is dropped, so `https://host:443` becomes
 /// `https://host`. This matches the `Host` header HTTP clients send, which also omits a default port.
 ///
@@ -50,47 +50,21 @@ pub struct Endpoint {
 impl Endpoint {
     /// Parses and validates an endpoint URL (see the rules on [`Endpoint`]).
     pub fn parse(input: &str) -> Result<Self, EndpointError> {
-        let url = Url::parse(input.trim()).map_err(|_| EndpointError::NotAbsoluteUrl)?;
-        let scheme = url.scheme();
-        if scheme != "https" && scheme != "http" {
-            return Err(EndpointError::UnsupportedScheme);
-        }
-        let host = match url.host_str() {
-            Some(host) if !host.is_empty() => host,
-            // Unreachable for http(s), which the URL standard gives a non-empty host.
-            _ => return Err(EndpointError::NotAbsoluteUrl),
-        };
-        // The URL standard lets a domain hold `;`, `!`, `$`... (typed, percent-encoded, or mapped from
-        // Unicode by IDNA): no DNS name does, and a `;` would break the connection string it is printed in.
-        if let Some(Host::Domain(domain)) = url.host()
-            && !domain
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-        {
-            return Err(EndpointError::InvalidHost);
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(EndpointError::HasUserInfo);
-        }
-        if url.path() != "/" && !url.path().is_empty() {
+        let url = origin::parse(input.trim())?;
+        if url.path != "/" && !url.path.is_empty() {
             return Err(EndpointError::HasPath);
         }
-        if url.query().is_some() {
+        if url.has_query {
             return Err(EndpointError::HasQuery);
         }
-        if url.fragment().is_some() {
+        if url.has_fragment {
             return Err(EndpointError::HasFragment);
         }
-        let port = url.port();
-        let mut origin = format!("{scheme}://{host}");
-        if let Some(port) = port {
-            origin.push_str(&format!(":{port}"));
-        }
         Ok(Self {
-            scheme_len: scheme.len(),
-            authority_start: scheme.len() + 3,
-            port,
-            origin,
+            scheme_len: url.scheme.len(),
+            authority_start: url.scheme.len() + 3,
+            port: url.port,
+            origin: url.origin(),
         })
     }
 
@@ -156,7 +130,9 @@ pub enum EndpointError {
     #[error("the endpoint is not an absolute URL with a host")]
     NotAbsoluteUrl,
     /// The host is neither a domain name (letters, digits, `-`, `.`, `_`) nor an IP address.
-    #[error("the endpoint's host is not a domain name or an IP address")]
+    #[error(
+        "the endpoint's host is not an ASCII domain name (write a Unicode name in its xn-- form) or an IP address"
+    )]
     InvalidHost,
     /// The scheme is neither `https` nor `http`.
     #[error("the endpoint's scheme must be https or http")]

@@ -2,10 +2,10 @@
 
 use std::fmt;
 
+use crate::EndpointError;
 use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderValue, Method};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use url::Url;
 
 /// The public-cloud Entra ID authority.
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com/";
@@ -30,22 +30,25 @@ impl Authority {
     }
 
     fn parse(input: &str) -> Result<Self, InvalidAuthorityError> {
-        let url = Url::parse(input.trim())
-            .map_err(|_| InvalidAuthorityError("it is not an absolute URL"))?;
-        if url.scheme() != "https" && url.scheme() != "http" {
-            return Err(InvalidAuthorityError("its scheme must be https or http"));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(InvalidAuthorityError(
-                "it must not contain a user name or password",
-            ));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
+        let url = crate::origin::parse(input.trim()).map_err(|e| match e {
+            EndpointError::UnsupportedScheme => {
+                InvalidAuthorityError("its scheme must be https or http")
+            }
+            EndpointError::HasUserInfo => {
+                InvalidAuthorityError("it must not contain a user name or password")
+            }
+            EndpointError::InvalidHost => {
+                InvalidAuthorityError("its host is not an ASCII domain name or an IP address")
+            }
+            _ => InvalidAuthorityError("it is not an absolute URL"),
+        })?;
+        if url.has_query || url.has_fragment {
             return Err(InvalidAuthorityError(
                 "it must not have a query or fragment",
             ));
         }
-        let mut authority = url.to_string();
+        let mut authority = url.origin();
+        authority.push_str(url.path);
         if !authority.ends_with('/') {
             authority.push('/');
         }

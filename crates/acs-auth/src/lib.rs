@@ -17,6 +17,7 @@ mod connection_string;
 mod endpoint;
 mod entra_credential;
 mod entra_token;
+mod origin;
 mod signing;
 mod verify;
 

@@ -70,7 +70,7 @@ impl CommunicationIdentityClient {
         access_key: AccessKey,
         options: ClientOptions,
     ) -> Self {
-        let transport = Transport::new(options.attempt_timeout);
+        let transport = Transport::new(options.attempt_timeout, &options.network);
         Self::build(
             endpoint,
             Credential::AccessKey(access_key),
@@ -98,7 +98,7 @@ impl CommunicationIdentityClient {
         source: impl TokenSource,
         options: ClientOptions,
     ) -> Self {
-        let transport = Transport::new(options.attempt_timeout);
+        let transport = Transport::new(options.attempt_timeout, &options.network);
         let context = TokenContext::new(transport.clone(), options.attempt_timeout);
         let credential = Credential::Entra(TokenCache::new(Arc::new(source), context));
         Self::build(endpoint, credential, transport, options)

@@ -161,7 +161,10 @@ mod tests {
     use crate::ErrorKind;
 
     fn context() -> TokenContext {
-        TokenContext::new(Transport::new(None), Some(Duration::from_secs(10)))
+        TokenContext::new(
+            Transport::new(None, &Default::default()),
+            Some(Duration::from_secs(10)),
+        )
     }
 
     /// A source handing out tokens that expire `lifetime` from now, failing from the `fail_from`-th call.

@@ -3,7 +3,9 @@
 use std::io::{ErrorKind as IoErrorKind, Read as _};
 use std::time::Duration;
 
-use acs_identity_core::Error;
+use std::sync::Arc;
+
+use acs_identity_core::{Error, NetworkOptions};
 
 use crate::resolver::CachingResolver;
 
@@ -17,26 +19,59 @@ const MAX_BODY: u64 = 4 << 20;
 #[derive(Clone)]
 pub(crate) struct Transport {
     agent: ureq::Agent,
+    /// Why the [`NetworkOptions`] could not be applied, reported by every call (constructors are infallible).
+    invalid: Option<Arc<str>>,
     /// The agent's own per-attempt timeout: a request gets a config of its own only when it needs a shorter one.
     attempt_timeout: Option<Duration>,
 }
 
 impl Transport {
-    pub(crate) fn new(attempt_timeout: Option<Duration>) -> Self {
-        let config = ureq::Agent::config_builder()
+    pub(crate) fn new(attempt_timeout: Option<Duration>, network: &NetworkOptions) -> Self {
+        let per_host = network.max_idle_connections_per_host.unwrap_or(32);
+        let mut invalid = network.check().err();
+        let proxy = match network.proxy.as_deref().map(ureq::Proxy::new) {
+            None => None,
+            Some(Ok(proxy)) => Some(proxy),
+            Some(Err(_)) => {
+                invalid.get_or_insert_with(|| {
+                    format!(
+                        "the proxy `{}` is not a URL such as `http://proxy.contoso.com:3128` \
+                         (NetworkOptions::proxy)",
+                        network.proxy_redacted().unwrap_or_default()
+                    )
+                });
+                None
+            }
+        };
+        let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             // ureq keeps 3 idle connections per host by default: with more threads than that sharing one client,
             // calls would keep opening new TCP connections (measured: one call in five at 16 threads).
-            .max_idle_connections(64)
-            .max_idle_connections_per_host(32)
+            .max_idle_connections(per_host.saturating_mul(2).max(64))
+            .max_idle_connections_per_host(per_host)
             .timeout_global(attempt_timeout);
+        if proxy.is_some() {
+            config = config.proxy(proxy);
+        }
+        let tls = ureq::tls::TlsConfig::builder();
         #[cfg(feature = "native-tls")]
-        let config = config.tls_config(
-            ureq::tls::TlsConfig::builder()
-                .provider(ureq::tls::TlsProvider::NativeTls)
-                .build(),
-        );
+        let tls = tls.provider(ureq::tls::TlsProvider::NativeTls);
+        let tls = if network.root_certificates.is_empty() {
+            tls
+        } else {
+            // ureq trusts either its built-in roots or a given list: the given list is the Mozilla roots (the
+            // same set as the default) plus the user's.
+            let mozilla = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned());
+            let extra = network
+                .root_certificates
+                .iter()
+                .map(|der| ureq::tls::Certificate::from_der(der).to_owned());
+            tls.root_certs(ureq::tls::RootCerts::from(mozilla.chain(extra)))
+        };
+        let config = config.tls_config(tls.build());
         let resolver = CachingResolver::default();
         // Our TCP transport needs Unix system calls (see `transport/tcp.rs`); elsewhere ureq's chain is used as is.
         #[cfg(unix)]
@@ -46,6 +81,7 @@ impl Transport {
         let agent = ureq::Agent::with_parts(config.build(), connector, resolver);
         Self {
             agent,
+            invalid: invalid.map(Arc::from),
             attempt_timeout,
         }
     }
@@ -56,6 +92,9 @@ impl Transport {
         request: http::Request<Vec<u8>>,
         timeout: Option<Duration>,
     ) -> Result<http::Response<Vec<u8>>, Error> {
+        if let Some(message) = &self.invalid {
+            return Err(Error::invalid_input(message.to_string()));
+        }
         let request = if timeout == self.attempt_timeout {
             request
         } else {

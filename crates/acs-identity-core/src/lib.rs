@@ -51,7 +51,7 @@ pub use identities::{
 };
 pub use logging::LoggedHeaders;
 pub use operation::{Authorization, Operation, ServiceConfig, prepare};
-pub use options::{ClientOptions, CreateUserOptions};
+pub use options::{ClientOptions, CreateUserOptions, NetworkOptions};
 pub use retry::{Outcome, RetryDecision, RetryOptions, RetryPolicy};
 pub use service_error::{CLIENT_REQUEST_ID, CommunicationError, MS_CV, REQUEST_ID, ServiceError};
 pub use teams_extension::{

@@ -8,7 +8,7 @@ use std::time::Duration;
 use acs_auth::{AccessKey, ConnectionString, Endpoint, HmacVerification};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use rand::RngCore as _;
+use rand::Rng as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use uuid::Uuid;

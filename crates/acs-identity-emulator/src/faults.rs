@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use rand::rngs::StdRng;
-use rand::{Rng as _, SeedableRng as _};
+use rand::{RngExt as _, SeedableRng as _};
 
 use crate::Operation;
 

@@ -2,7 +2,8 @@
 //!
 //! Prints one line on stdout, the connection string, once it listens; everything else goes to stderr.
 
-/// mimalloc spends less per request than glibc's malloc under load (feature `mimalloc`, on by default).
+/// mimalloc spends less per request than glibc's malloc under load (feature `mimalloc`, off by default so that
+/// embedding the library compiles no C; `cargo install acs-identity-emulator --features mimalloc`).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -402,7 +402,7 @@ async fn create_until_killed(
     acknowledged: std::sync::Arc<std::sync::Mutex<Acknowledged>>,
     count: std::sync::Arc<std::sync::atomic::AtomicU64>,
 ) {
-    use rand::{Rng as _, SeedableRng as _};
+    use rand::{RngExt as _, SeedableRng as _};
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let target = format!("/identities?api-version={PREVIEW}");
     // Bounded: the process is killed long before this many calls.
@@ -454,7 +454,7 @@ async fn assert_all_there(connection: &ConnectionString, acknowledged: &Acknowle
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_creates_survive_sigkill_at_random_points() {
-    use rand::{Rng as _, SeedableRng as _};
+    use rand::{RngExt as _, SeedableRng as _};
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::{Arc, Mutex};
 

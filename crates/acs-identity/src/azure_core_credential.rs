@@ -103,7 +103,7 @@ mod tests {
     async fn asks_for_the_communication_scope_and_keeps_the_expiry() {
         let recorder = Arc::new(Recorder::default());
         let source = AzureCoreCredential::new(recorder.clone());
-        let context = TokenContext::new(Transport::new(), None);
+        let context = TokenContext::new(Transport::new(&Default::default()), None);
         let token = source.get_token(&context).await.unwrap();
         assert_eq!(token.token(), "eyJ0.e30.sig");
         assert_eq!(

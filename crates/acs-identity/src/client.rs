@@ -74,7 +74,7 @@ impl CommunicationIdentityClient {
         Self::build(
             endpoint,
             Credential::AccessKey(access_key),
-            Transport::new(),
+            Transport::new(&options.network),
             options,
         )
     }
@@ -98,7 +98,7 @@ impl CommunicationIdentityClient {
         source: impl TokenSource,
         options: ClientOptions,
     ) -> Self {
-        let transport = Transport::new();
+        let transport = Transport::new(&options.network);
         let context = TokenContext::new(transport.clone(), options.attempt_timeout);
         let credential = Credential::Entra(TokenCache::new(Arc::new(source), context));
         Self::build(endpoint, credential, transport, options)

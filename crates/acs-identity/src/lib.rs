@@ -42,8 +42,9 @@ pub use acs_identity_core::{
     CallOptions, ClientOptions, CommunicationError, CommunicationUserIdentifierAndToken,
     CreateUserAndTokenOptions, CreateUserOptions, DecodeError, EntraAssignment,
     EntraAssignmentPage, EntraAssignmentSettings, EntraPrincipalType, Error, ErrorKind,
-    ExchangeTeamsUserToken, Response, RetryOptions, ServiceError, TeamsExtensionAssignment,
-    TeamsExtensionPrincipalType, TokenOptions, UpsertTeamsExtensionAssignment, Upserted,
+    ExchangeTeamsUserToken, NetworkOptions, Response, RetryOptions, ServiceError,
+    TeamsExtensionAssignment, TeamsExtensionPrincipalType, TokenOptions,
+    UpsertTeamsExtensionAssignment, Upserted,
 };
 pub use acs_identity_types::{
     AccessToken, ApiVersion, CommunicationIdentifier, CommunicationUserDetail,

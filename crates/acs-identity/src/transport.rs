@@ -3,7 +3,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use acs_identity_core::Error;
+use acs_identity_core::{Error, NetworkOptions};
 
 /// Responses larger than this are cut off as transport errors: ACS answers are a few kilobytes.
 const MAX_BODY: usize = 4 << 20;
@@ -12,14 +12,24 @@ const MAX_BODY: usize = 4 << 20;
 /// for credentials (an Entra authority, a managed identity endpoint).
 const MAX_ORIGINS: usize = 4;
 
-/// A shared reqwest client with redirects off and the TLS backend the crate was built with.
+/// A shared reqwest client with redirects off, the TLS backend the crate was built with and the user's
+/// [`NetworkOptions`].
 #[derive(Clone)]
 pub(crate) struct Transport {
-    /// Building a client only fails when the TLS backend cannot initialise; the error is reported by the first
-    /// call so that constructors stay infallible.
-    client: Result<reqwest::Client, Arc<reqwest::Error>>,
+    /// Building a client fails when the TLS backend cannot initialise or a network option is invalid; the
+    /// error is reported by every call so that constructors stay infallible.
+    client: Result<reqwest::Client, Arc<SetupError>>,
     /// The origins already seen, parsed once: a request then only parses its own path and query.
     origins: Arc<RwLock<Vec<Origin>>>,
+}
+
+/// Why the reqwest client could not be built.
+#[derive(Debug)]
+enum SetupError {
+    /// A [`NetworkOptions`] value is wrong: an invalid-input error.
+    Invalid(String),
+    /// reqwest refused the configuration (the TLS backend did not initialise).
+    Build(reqwest::Error),
 }
 
 /// A parsed `scheme://authority/`, keyed by the text of the `http::Uri` it came from.
@@ -30,14 +40,9 @@ struct Origin {
 }
 
 impl Transport {
-    pub(crate) fn new() -> Self {
-        let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
-        #[cfg(feature = "native-tls")]
-        let builder = builder.use_native_tls();
-        #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
-        let builder = builder.use_rustls_tls();
+    pub(crate) fn new(network: &NetworkOptions) -> Self {
         Self {
-            client: builder.build().map_err(Arc::new),
+            client: build(network).map_err(Arc::new),
             origins: Arc::default(),
         }
     }
@@ -53,10 +58,13 @@ impl Transport {
         request: http::Request<Vec<u8>>,
         timeout: Option<Duration>,
     ) -> Result<http::Response<Vec<u8>>, Error> {
-        let client = self
-            .client
-            .as_ref()
-            .map_err(|e| Error::transport(Arc::clone(e), false))?;
+        let client = match &self.client {
+            Ok(client) => client,
+            Err(e) => match &**e {
+                SetupError::Invalid(message) => return Err(Error::invalid_input(message.clone())),
+                SetupError::Build(_) => return Err(Error::transport(Arc::clone(e), false)),
+            },
+        };
         let request = self.to_reqwest(request)?;
         match timeout {
             Some(timeout) => tokio::time::timeout(timeout, exchange(client, request))
@@ -65,6 +73,89 @@ impl Transport {
             None => exchange(client, request).await,
         }
     }
+}
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid(message) => f.write_str(message),
+            Self::Build(_) => f.write_str("the HTTP client could not be built"),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Invalid(_) => None,
+            Self::Build(e) => Some(e),
+        }
+    }
+}
+
+/// The reqwest client for `network`.
+fn build(network: &NetworkOptions) -> Result<reqwest::Client, SetupError> {
+    network.check().map_err(SetupError::Invalid)?;
+    let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    if let Some(proxy) = &network.proxy {
+        // reqwest's error would echo the URL, credentials included: name the redacted one instead.
+        let proxy = reqwest::Proxy::all(proxy.as_str()).map_err(|_| {
+            SetupError::Invalid(format!(
+                "the proxy `{}` is not a URL such as `http://proxy.contoso.com:3128` (NetworkOptions::proxy)",
+                network.proxy_redacted().unwrap_or_default()
+            ))
+        })?;
+        builder = builder.proxy(proxy);
+    }
+    if let Some(max) = network.max_idle_connections_per_host {
+        builder = builder.pool_max_idle_per_host(max);
+    }
+    #[cfg(feature = "native-tls")]
+    {
+        let mut roots = Vec::with_capacity(network.root_certificates.len());
+        for (i, der) in network.root_certificates.iter().enumerate() {
+            roots.push(reqwest::Certificate::from_der(der).map_err(|_| invalid_root(i))?);
+        }
+        builder = builder.tls_backend_native();
+        if !roots.is_empty() {
+            builder = builder.tls_certs_merge(roots);
+        }
+    }
+    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+    {
+        builder = builder.tls_backend_preconfigured(rustls_config(&network.root_certificates)?);
+    }
+    builder.build().map_err(SetupError::Build)
+}
+
+/// The message for a root certificate that does not parse.
+fn invalid_root(index: usize) -> SetupError {
+    SetupError::Invalid(format!(
+        "root certificate {index} of NetworkOptions::root_certificates is not a DER X.509 certificate \
+         (convert a PEM file with `openssl x509 -outform der`)"
+    ))
+}
+
+/// rustls on the ring provider (no C toolchain, unlike reqwest's default aws-lc-rs), trusting the Mozilla
+/// roots and `extra`, speaking HTTP/2 and HTTP/1.1.
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+fn rustls_config(extra: &[Vec<u8>]) -> Result<rustls::ClientConfig, SetupError> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    for (i, der) in extra.iter().enumerate() {
+        roots
+            .add(rustls::pki_types::CertificateDer::from(der.clone()))
+            .map_err(|_| invalid_root(i))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SetupError::Invalid(format!("TLS setup failed: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// Sends `request` and reads the whole response.

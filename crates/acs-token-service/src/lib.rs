@@ -21,6 +21,7 @@ mod server;
 mod service;
 mod state;
 mod token_cache;
+mod tls;
 
 pub use config::Config;
 

@@ -70,9 +70,11 @@ impl TokenService {
         config: Config,
         client: CommunicationIdentityClient,
     ) -> Result<Self, BuildError> {
+        let tls = crate::tls::client_config().ok_or(BuildError::Http)?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("acs-token-service/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
+            .tls_backend_preconfigured(tls)
             .build()
             .map_err(|_| BuildError::Http)?;
         let metrics = Arc::new(Metrics::new());

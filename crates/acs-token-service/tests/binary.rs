@@ -195,7 +195,7 @@ async fn sigterm_mid_request_loses_no_response() {
         .unwrap()
         .secret()
         .to_owned();
-    let http = reqwest::Client::new();
+    let http = common::http_client();
     let request = tokio::spawn({
         let http = http.clone();
         let url = url.clone();

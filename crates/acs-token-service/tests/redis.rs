@@ -28,7 +28,7 @@ fn shared_config(redis: &RedisServer, fail: &str, per_user: u32) -> String {
 }
 
 fn http() -> reqwest::Client {
-    reqwest::Client::builder()
+    common::http_builder()
         .timeout(Duration::from_secs(20))
         .build()
         .expect("http client")

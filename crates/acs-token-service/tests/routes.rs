@@ -293,7 +293,7 @@ async fn without_acs_the_service_is_not_ready_and_says_502() {
         listener,
         std::future::pending(),
     ));
-    let http = reqwest::Client::new();
+    let http = common::http_client();
     let ready = http.get(format!("{url}/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
     let body: serde_json::Value = ready.json().await.unwrap();

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use http::header::{CONTENT_TYPE, DATE, HeaderValue};
 use http::{HeaderMap, Response, StatusCode};
-use rand::RngCore as _;
+use rand::Rng as _;
 use serde::Serialize;
 
 use super::body::ResponseBody;

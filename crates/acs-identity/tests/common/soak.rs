@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use acs_identity_emulator::{
     Fault, FaultConfig, FaultRule, Operation, RequestLog, RequestRecord, RetryAfter,
 };
-use rand::Rng as _;
+use rand::RngExt as _;
 use rand::rngs::StdRng;
 
 use crate::sdk::{

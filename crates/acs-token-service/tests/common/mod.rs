@@ -54,7 +54,7 @@ pub async fn start_with(emulator: RunningEmulator, issuer_extra: &str, extra: &s
     let task = tokio::spawn(acs_token_service::serve(service, listener, async {
         let _ = stopped.await;
     }));
-    let http = reqwest::Client::builder()
+    let http = http_builder()
         .timeout(Duration::from_secs(20))
         .build()
         .expect("http client");
@@ -218,4 +218,14 @@ pub fn sign_in(emulator: &RunningEmulator, subject: &str) -> String {
         .expect("sign-in")
         .secret()
         .to_owned()
+/// A reqwest builder for the tests: reqwest 0.13 is built here without a default TLS provider (the service
+/// hands it a ring configuration), so the tests' clients get ring too.
+pub fn http_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
+/// A plain client for the tests (see [`http_builder`]).
+pub fn http_client() -> reqwest::Client {
+    http_builder().build().unwrap()
 }

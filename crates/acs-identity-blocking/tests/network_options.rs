@@ -1,0 +1,94 @@
+//! `NetworkOptions`: a proxy is used, and options that cannot work fail every call with a message.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use acs_identity_blocking::{
+    AccessKey, ClientOptions, CommunicationIdentityClient, Endpoint, ErrorKind, NetworkOptions,
+    RetryOptions,
+};
+
+/// A one-shot HTTP proxy on loopback: sends back the request line it got and answers 404.
+fn proxy() -> (String, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        sender.send(line.trim_end().to_owned()).unwrap();
+        let body = r#"{"error":{"code":"IdentityNotFound","message":"Identity not found."}}"#;
+        let response = format!(
+            "HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        (&stream).write_all(response.as_bytes()).unwrap();
+    });
+    (format!("http://{address}"), receiver)
+}
+
+fn client(network: NetworkOptions) -> CommunicationIdentityClient {
+    // Nothing listens on the discard port: only a proxy can answer.
+    let endpoint = Endpoint::parse("http://127.0.0.1:9").unwrap();
+    let key = AccessKey::from_bytes(vec![7; 32]);
+    let options = ClientOptions {
+        retry: RetryOptions {
+            max_retries: 0,
+            ..Default::default()
+        },
+        attempt_timeout: Some(Duration::from_secs(10)),
+        network,
+        ..Default::default()
+    };
+    CommunicationIdentityClient::with_access_key(endpoint, key, options)
+}
+
+#[test]
+fn requests_go_through_the_configured_proxy() {
+    let (url, seen) = proxy();
+    let client = client(NetworkOptions {
+        proxy: Some(url),
+        max_idle_connections_per_host: Some(1),
+        ..Default::default()
+    });
+    // ureq tunnels every proxied connection (CONNECT), so the proxy's 404 fails the tunnel, not the call.
+    let error = client.create_user().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
+    let line = seen.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(line.starts_with("CONNECT 127.0.0.1:9 "), "{line}");
+}
+
+#[test]
+fn an_invalid_proxy_fails_calls_without_echoing_its_password() {
+    let client = client(NetworkOptions {
+        proxy: Some("::not a url:alice:s3cret@".to_owned()),
+        ..Default::default()
+    });
+    let error = client.create_user().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    let message = format!("{error} {error:?}");
+    assert!(message.contains("NetworkOptions::proxy"), "{message}");
+    assert!(!message.contains("s3cret"), "{message}");
+}
+
+#[test]
+fn a_pem_root_certificate_is_refused_with_a_hint() {
+    let client = client(NetworkOptions {
+        root_certificates: vec![b"-----BEGIN CERTIFICATE-----\n".to_vec()],
+        ..Default::default()
+    });
+    let error = client.create_user().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    assert!(
+        error.to_string().contains("openssl x509 -outform der"),
+        "{error}"
+    );
+}

@@ -135,7 +135,10 @@ impl FromStr for ConnectionString {
 #[non_exhaustive]
 pub enum ConnectionStringError {
     /// A required field (`"endpoint"` or `"accesskey"`) is absent.
-    #[error("the connection string has no `{0}`")]
+    #[error(
+        "the connection string has no `{0}`; expected \
+         `endpoint=https://<resource>.communication.azure.com/;accesskey=<base64 key>`"
+    )]
     MissingField(&'static str),
     /// A field appears more than once.
     #[error("the connection string has `{0}` more than once")]
@@ -144,7 +147,12 @@ pub enum ConnectionStringError {
     #[error("the connection string's `{0}` is empty")]
     EmptyValue(&'static str),
     /// A `;`-separated part (counted from 0) has no `=`.
-    #[error("part {index} of the connection string is not `name=value`")]
+    #[error(
+        "the connection string is not `name=value` pairs separated by `;` (part {} has no `=`); expected \
+         `endpoint=https://<resource>.communication.azure.com/;accesskey=<base64 key>`, as copied from the \
+         Azure portal (Communication Services resource > Settings > Keys)",
+        index + 1
+    )]
     MalformedSegment {
         /// Position of the part among the `;`-separated parts, from 0.
         index: usize,

@@ -132,8 +132,20 @@ fn rejects_with_errors_that_name_the_problem() {
         ConnectionString::parse("accesskey=pw==")
             .unwrap_err()
             .to_string(),
-        "the connection string has no `endpoint`"
+        "the connection string has no `endpoint`; expected \
+         `endpoint=https://<resource>.communication.azure.com/;accesskey=<base64 key>`"
     );
+    // A malformed part shows the expected shape, counting parts from 1, and never the input.
+    let malformed = ConnectionString::parse("endpoint=https://a.example/;secretkeytext")
+        .unwrap_err()
+        .to_string();
+    assert!(malformed.contains("(part 2 has no `=`)"), "{malformed}");
+    assert!(
+        malformed.contains(
+            "endpoint=https://<resource>.communication.azure.com/;accesskey=<base64 key>"
+        )
+    );
+    assert!(!malformed.contains("secretkeytext"), "{malformed}");
     assert_eq!(
         ConnectionString::parse("endpoint=https://a/b;accesskey=pw==")
             .unwrap_err()

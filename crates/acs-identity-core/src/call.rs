@@ -44,6 +44,8 @@ pub struct Call {
     client_request_id: Option<HeaderValue>,
     /// The caller's extra headers (checked), put on every attempt.
     extra_headers: HeaderMap,
+    /// The origin the call talks to, named by its network errors.
+    endpoint: Option<String>,
 }
 
 /// What follows an attempt. `Debug` shows a response's status and body length, never its body (it may
@@ -81,6 +83,7 @@ impl Call {
             attempt: 0,
             client_request_id: None,
             extra_headers: HeaderMap::new(),
+            endpoint: None,
         }
     }
 
@@ -105,6 +108,7 @@ impl Call {
             attempt: 0,
             client_request_id: Some(client_request_id),
             extra_headers,
+            endpoint: None,
         })
     }
 
@@ -161,7 +165,13 @@ impl Call {
             request_id: headers.and_then(|h| header_text(h, &REQUEST_ID)),
             attempts: self.attempt,
             elapsed,
+            endpoint: self.endpoint.clone(),
         }
+    }
+
+    /// Names `endpoint` (an origin, no secret) in the call's network errors.
+    pub fn set_endpoint(&mut self, endpoint: &str) {
+        self.endpoint = Some(endpoint.to_owned());
     }
 
     /// The number of the attempt under way, 1 for the first (0 before the first starts).

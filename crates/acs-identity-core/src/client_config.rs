@@ -99,8 +99,9 @@ impl ClientConfig {
         options: &CallOptions,
     ) -> Result<(http::Request<Vec<u8>>, Call), Error> {
         self.check()?;
-        let call =
+        let mut call =
             Call::with_options(&self.options, options, operation.is_idempotent(), random_id)?;
+        call.set_endpoint(self.service.endpoint.as_str());
         let request = self.rebuild(operation, &call)?;
         Ok((request, call))
     }

@@ -43,6 +43,8 @@ pub(crate) struct CallContext {
     pub(crate) request_id: Option<String>,
     pub(crate) attempts: u32,
     pub(crate) elapsed: Duration,
+    /// The origin the call talked to.
+    pub(crate) endpoint: Option<String>,
 }
 
 enum Repr {
@@ -224,23 +226,55 @@ impl fmt::Display for Error {
             Repr::Transport {
                 may_have_been_sent: false,
                 ..
-            } => f.write_str("could not send the request to the ACS Identity service"),
+            } => {
+                f.write_str("could not send the request to the ACS Identity service")?;
+                self.fmt_where(f)
+            }
             Repr::Transport {
                 may_have_been_sent: true,
                 ..
-            } => f.write_str(
-                "the connection to the ACS Identity service failed after the request was sent",
-            ),
-            Repr::Timeout { after } => write!(
-                f,
-                "the request to the ACS Identity service timed out after {after:?}"
-            ),
+            } => {
+                f.write_str(
+                    "the connection to the ACS Identity service failed after the request was sent",
+                )?;
+                self.fmt_where(f)
+            }
+            Repr::Timeout { after } => {
+                write!(
+                    f,
+                    "the request to the ACS Identity service timed out after {after:?}"
+                )?;
+                self.fmt_where(f)
+            }
             Repr::Decode(error) => error.fmt(f),
             Repr::InvalidInput(message) => write!(f, "invalid input: {message}"),
             Repr::Credential(_) => {
                 f.write_str("could not obtain a credential to authorize the request")
             }
         }
+    }
+}
+
+impl Error {
+    /// ` at <endpoint> (N attempts over T)`, for network failures of a call.
+    fn fmt_where(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(call) = self.call() else {
+            return Ok(());
+        };
+        if let Some(endpoint) = &call.endpoint {
+            write!(f, " at {endpoint}")?;
+        }
+        let attempts = match call.attempts {
+            1 => "1 attempt".to_owned(),
+            n => format!("{n} attempts"),
+        };
+        // Milliseconds are enough to tell a quick refusal from a long hang.
+        let elapsed =
+            Duration::from_millis(u64::try_from(call.elapsed.as_millis()).unwrap_or(u64::MAX));
+        write!(
+            f,
+            " ({attempts} over {elapsed:?}); check the endpoint, your network and any proxy"
+        )
     }
 }
 

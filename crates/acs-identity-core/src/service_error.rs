@@ -135,6 +135,25 @@ impl ServiceError {
     }
 }
 
+impl ServiceError {
+    /// What to do about the errors whose cause is nearly always the same.
+    fn hint(&self) -> Option<&'static str> {
+        let code = self.error.as_ref().map(|e| e.code.as_str());
+        match (self.status.as_u16(), code) {
+            (401, Some("Denied") | None) => Some(
+                "The access key does not match this resource (or the Entra token is not for it): copy the \
+                 connection string again from the Azure portal, Communication Services resource > Settings > \
+                 Keys",
+            ),
+            (403, _) => Some(
+                "The identity is not allowed this operation: give it a role such as Communication Identity \
+                 Contributor on the resource",
+            ),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ACS Identity service error {}", self.status.as_u16())?;
@@ -143,6 +162,9 @@ impl fmt::Display for ServiceError {
             (Some(error), _) => write!(f, " {}: {}", error.code, error.message)?,
             (None, Some(excerpt)) => write!(f, " {reason}: {excerpt}")?,
             (None, None) => write!(f, " {reason}")?,
+        }
+        if let Some(hint) = self.hint() {
+            write!(f, ". {hint}")?;
         }
         let ids = [
             ("target", self.target()),

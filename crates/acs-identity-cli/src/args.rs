@@ -126,6 +126,9 @@ pub(crate) struct IssueArgs {
     /// A scope of the token: chat, voip, chat.join, chat.join.limited, voip.join. Repeat for several.
     #[arg(long = "scope", required = true, value_name = "SCOPE")]
     pub(crate) scopes: Vec<String>,
+    /// Send a --scope this version does not know as is (for scopes the service adds later).
+    #[arg(long)]
+    pub(crate) allow_unknown_scope: bool,
     /// The token's lifetime: 60 to 1440 whole minutes, written like 1h, 90m or 3600s (a bare number is
     /// minutes). Default: 24 hours.
     #[arg(long, value_name = "DURATION")]

@@ -69,8 +69,8 @@ fn custom_id(custom_id: &str) -> Result<CustomId, Failure> {
     CustomId::new(custom_id).map_err(|error| Failure::Invalid(format!("--custom-id: {error}")))
 }
 
-fn user(id: &str) -> acs_identity_blocking::CommunicationUserIdentifier {
-    acs_identity_blocking::CommunicationUserIdentifier::new(id)
+fn user(id: &str) -> Result<acs_identity_blocking::CommunicationUserIdentifier, Failure> {
+    crate::validate::user(id)
 }
 
 pub(crate) fn run_user(
@@ -86,14 +86,14 @@ pub(crate) fn run_user(
                 .field("customId", id))
         }
         UserCommand::Show { id } => {
-            let detail = client.get_user_detail(&user(&id))?;
+            let detail = client.get_user_detail(&user(&id)?)?;
             Ok(Record::default()
                 .field("id", detail.user.id())
                 .field("customId", detail.custom_id)
                 .time("lastTokenIssuedAt", detail.last_token_issued_at))
         }
         UserCommand::Delete { id } => {
-            client.delete_user(&user(&id))?;
+            client.delete_user(&user(&id)?)?;
             Ok(Record::default().field("id", id).field("deleted", true))
         }
     }
@@ -106,7 +106,7 @@ pub(crate) fn run_token(
     match command {
         TokenCommand::Issue(args) => issue(client, args),
         TokenCommand::Revoke { id } => {
-            client.revoke_tokens(&user(&id))?;
+            client.revoke_tokens(&user(&id)?)?;
             Ok(Record::default().field("userId", id).field("revoked", true))
         }
         TokenCommand::TeamsUser {
@@ -130,15 +130,15 @@ fn issue(client: &CommunicationIdentityClient, args: IssueArgs) -> Result<Record
         .map(parse_lifetime)
         .transpose()
         .map_err(Failure::Invalid)?;
-    let scopes: Vec<TokenScope> = args
+    let scopes = args
         .scopes
         .iter()
-        .map(|scope| TokenScope::from(scope.as_str()))
-        .collect();
+        .map(|scope| crate::validate::scope(scope, args.allow_unknown_scope))
+        .collect::<Result<Vec<TokenScope>, _>>()?;
     let scope_names: Vec<String> = scopes.iter().map(ToString::to_string).collect();
     match args.user {
         Some(id) => {
-            let token = client.get_token(&user(&id), &scopes, TokenOptions { lifetime })?;
+            let token = client.get_token(&user(&id)?, &scopes, TokenOptions { lifetime })?;
             Ok(Record::default()
                 .field("userId", id)
                 .field("scopes", scope_names)

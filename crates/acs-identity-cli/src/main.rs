@@ -12,6 +12,7 @@ mod duration;
 mod emulator;
 mod failure;
 mod record;
+mod validate;
 
 use std::process::ExitCode;
 

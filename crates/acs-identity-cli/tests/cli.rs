@@ -384,9 +384,10 @@ fn teams_extension_assignments() {
 #[test]
 fn service_errors_exit_3_with_the_acs_code_and_message() {
     let session = Session::new();
-    let stderr = session.fails(&["user", "delete", "not-an-identity"], 3);
+    // Shaped like an ACS id (so the local check passes) but of another resource.
+    let stderr = session.fails(&["user", "delete", "8:acs:not-an-identity"], 3);
     assert!(
-        stderr.starts_with("acs-identity: error: ACS Identity service error 400 ValidationError: "),
+        stderr.starts_with("acs-identity: error: ACS Identity service error 4"),
         "{stderr}"
     );
 
@@ -411,7 +412,17 @@ fn service_errors_exit_3_with_the_acs_code_and_message() {
         "{error}"
     );
 
-    let stderr = session.fails(&["token", "issue", "--scope", "galactic"], 3);
+    // Through the escape hatch, the service (here the emulator) judges an unknown scope.
+    let stderr = session.fails(
+        &[
+            "token",
+            "issue",
+            "--scope",
+            "galactic",
+            "--allow-unknown-scope",
+        ],
+        3,
+    );
     assert!(stderr.contains("ValidationError"), "{stderr}");
 }
 
@@ -629,4 +640,41 @@ fn the_emulator_subcommand_in_json_with_a_given_key_and_data_dir() {
 
     let stderr = expect_code(&run(command(None, &["emulator", "--access-key", "%%%"])), 5);
     assert!(stderr.contains("--access-key"), "{stderr}");
+}
+
+/// Checked before any request (the endpoint is a closed loopback port): exit code 5 and a hint.
+#[test]
+fn scopes_and_user_ids_are_checked_locally() {
+    let offline = "endpoint=http://127.0.0.1:9/;accesskey=cGFzc3dvcmQ=";
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["token", "issue", "--scope", "Chat"],
+            "did you mean `chat`?",
+        ),
+        (
+            &["token", "issue", "--scope", "chats"],
+            "--allow-unknown-scope",
+        ),
+        (&["user", "show", "alice"], "is not an ACS user id"),
+    ];
+    for (args, hint) in cases {
+        let output = run(command(Some(offline), args));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(5), "{args:?}: {stderr}");
+        assert!(stderr.contains(hint), "{args:?}: {stderr}");
+    }
+    // The escape hatch sends the scope: the closed port then fails with a network error (4).
+    let output = run(command(
+        Some(offline),
+        &[
+            "token",
+            "issue",
+            "--scope",
+            "future.scope",
+            "--allow-unknown-scope",
+        ],
+    ));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("at http://127.0.0.1:9 ("), "{stderr}");
 }

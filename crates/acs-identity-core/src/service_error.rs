@@ -164,7 +164,13 @@ impl fmt::Display for ServiceError {
             (None, None) => write!(f, " {reason}")?,
         }
         if let Some(hint) = self.hint() {
-            write!(f, ". {hint}")?;
+            let said = match (&self.error, &self.excerpt) {
+                (Some(error), _) => error.message.as_str(),
+                (None, Some(excerpt)) => excerpt.as_str(),
+                (None, None) => reason,
+            };
+            let stop = if said.ends_with('.') { " " } else { ". " };
+            write!(f, "{stop}{hint}")?;
         }
         let ids = [
             ("target", self.target()),
@@ -313,7 +319,18 @@ mod tests {
         );
         assert_eq!(
             error.to_string(),
-            r#"ACS Identity service error 403 Forbidden: {"message":"no"}"#
+            r#"ACS Identity service error 403 Forbidden: {"message":"no"}. The identity is not allowed this operation: give it a role such as Communication Identity Contributor on the resource"#
         );
+    }
+
+    #[test]
+    fn a_denied_key_says_where_to_copy_the_right_one() {
+        let body = br#"{"error":{"code":"Denied","message":"Denied by the resource provider."}}"#;
+        let error = ServiceError::from_response(StatusCode::UNAUTHORIZED, &HeaderMap::new(), body);
+        let text = error.to_string();
+        assert!(text.starts_with("ACS Identity service error 401 Denied: Denied by the resource provider. The access key does not match this resource"), "{text}");
+        assert!(text.contains("Settings > Keys"), "{text}");
+        let other = ServiceError::from_response(StatusCode::BAD_REQUEST, &HeaderMap::new(), body);
+        assert!(!other.to_string().contains("access key"));
     }
 }

@@ -20,8 +20,8 @@ mod routes;
 mod server;
 mod service;
 mod state;
-mod token_cache;
 mod tls;
+mod token_cache;
 
 pub use config::Config;
 

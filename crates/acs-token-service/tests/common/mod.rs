@@ -218,6 +218,8 @@ pub fn sign_in(emulator: &RunningEmulator, subject: &str) -> String {
         .expect("sign-in")
         .secret()
         .to_owned()
+}
+
 /// A reqwest builder for the tests: reqwest 0.13 is built here without a default TLS provider (the service
 /// hands it a ring configuration), so the tests' clients get ring too.
 pub fn http_builder() -> reqwest::ClientBuilder {

@@ -14,6 +14,7 @@
 mod access_key;
 mod bearer;
 mod connection_string;
+mod diagnose;
 mod endpoint;
 mod entra_credential;
 mod entra_token;
@@ -24,6 +25,7 @@ mod verify;
 pub use access_key::{AccessKey, AccessKeyError};
 pub use bearer::{COMMUNICATION_SCOPE, InvalidTokenError, bearer_header_value};
 pub use connection_string::{ConnectionString, ConnectionStringError};
+pub use diagnose::{Rejection, SigningQuirk};
 pub use endpoint::{Endpoint, EndpointError};
 pub use entra_credential::{
     ClientSecretCredential, DEFAULT_AUTHORITY, InvalidAuthorityError, WorkloadIdentityCredential,

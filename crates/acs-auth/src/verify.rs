@@ -24,6 +24,8 @@ use crate::{AUTHORIZATION_SCHEME, AccessKey};
 /// - the signature over the method, the request-target exactly as received, the date, the `Host` header and
 ///   the content hash matches, compared in constant time.
 ///
+/// [`explain`](Self::explain) says in detail why a request failed ([`Rejection`](crate::Rejection)).
+///
 /// It keeps no state: the same signed request repeated within the window passes again, because the
 /// JavaScript SDK re-sends one signature on all its retries.
 ///
@@ -92,18 +94,11 @@ impl HmacVerification {
         key: &AccessKey,
         now: SystemTime,
     ) -> Result<(), VerifyError> {
-        let uri = request.uri();
-        let host = match request.headers().get(HOST) {
-            Some(host) => Some(host.as_bytes()),
-            None => uri
-                .authority()
-                .map(|a| a.as_str().rsplit('@').next().unwrap_or_default().as_bytes()),
-        };
-        let target = request_target(uri);
+        let target = request_target(request.uri());
         self.check(
             request.method(),
             &target,
-            host,
+            received_host(request),
             request.headers(),
             request.body().as_ref(),
             key,
@@ -111,8 +106,8 @@ impl HmacVerification {
         )
     }
 
-    #[allow(clippy::too_many_arguments)] // private: the two public entry points differ only in where host comes from
-    fn check(
+    #[allow(clippy::too_many_arguments)] // private: the public entry points differ only in where host comes from
+    pub(crate) fn check(
         &self,
         method: &Method,
         request_target: &str,
@@ -127,10 +122,7 @@ impl HmacVerification {
             .ok_or(VerifyError::MissingHeader("authorization"))?;
         let signature = parse_authorization(authorization.as_bytes())?;
 
-        let date = headers
-            .get(X_MS_DATE)
-            .or_else(|| headers.get(DATE))
-            .ok_or(VerifyError::MissingHeader("x-ms-date"))?;
+        let date = signed_date(headers).ok_or(VerifyError::MissingHeader("x-ms-date"))?;
         let signed_at = date
             .to_str()
             .ok()
@@ -174,8 +166,25 @@ impl HmacVerification {
     }
 }
 
+/// The date the signature covers: `x-ms-date`, else `Date`.
+pub(crate) fn signed_date(headers: &HeaderMap) -> Option<&http::HeaderValue> {
+    headers.get(X_MS_DATE).or_else(|| headers.get(DATE))
+}
+
+/// The host a received request was sent to: its `Host` header or, without one, the URI's authority (where
+/// an HTTP/2 `:authority` ends up), without any userinfo.
+pub(crate) fn received_host<B>(request: &http::Request<B>) -> Option<&[u8]> {
+    match request.headers().get(HOST) {
+        Some(host) => Some(host.as_bytes()),
+        None => request
+            .uri()
+            .authority()
+            .map(|a| a.as_str().rsplit('@').next().unwrap_or_default().as_bytes()),
+    }
+}
+
 /// Parses `HMAC-SHA256 SignedHeaders=...&Signature=...` and returns the decoded signature.
-fn parse_authorization(value: &[u8]) -> Result<Vec<u8>, VerifyError> {
+pub(crate) fn parse_authorization(value: &[u8]) -> Result<Vec<u8>, VerifyError> {
     let value = std::str::from_utf8(value)
         .map_err(|_| VerifyError::MalformedAuthorization)?
         .trim();

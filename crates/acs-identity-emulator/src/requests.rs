@@ -31,6 +31,10 @@ pub struct RequestRecord {
     pub faulted: bool,
     /// When the request arrived.
     pub received_at: SystemTime,
+    /// Why authentication failed, in detail, when it did (the `x-emulator-auth-error` of the answer):
+    /// the missing header, the date skew, the body hash, or the string-to-sign the emulator expected and
+    /// the client quirk that explains the mismatch. Never a signature, key or token.
+    pub auth_error: Option<String>,
 }
 
 /// The request counters and recent-request log of a running emulator. Cheap to clone.
@@ -159,6 +163,7 @@ mod tests {
             status: Some(n),
             faulted: false,
             received_at: SystemTime::UNIX_EPOCH,
+            auth_error: None,
         }
     }
 

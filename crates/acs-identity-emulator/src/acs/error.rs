@@ -24,6 +24,8 @@ pub(crate) struct Extra {
     pub(crate) inner: Option<(&'static str, &'static str)>,
     /// `Retry-After`-style header of throttling responses.
     pub(crate) retry_after: Option<(&'static str, String)>,
+    /// Why authentication failed, in detail (`x-emulator-auth-error`): never a signature, key or token.
+    pub(crate) auth_error: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -66,6 +68,16 @@ impl AcsError {
     pub(crate) fn with_retry_after(mut self, header: Option<(&'static str, String)>) -> Self {
         self.extra.get_or_insert_default().retry_after = header;
         self
+    }
+
+    /// Adds the detailed reason of an authentication failure (`x-emulator-auth-error`).
+    pub(crate) fn with_auth_error(mut self, reason: String) -> Self {
+        self.extra.get_or_insert_default().auth_error = Some(reason);
+        self
+    }
+
+    pub(crate) fn auth_error(&self) -> Option<&str> {
+        self.extra.as_ref()?.auth_error.as_deref()
     }
 
     pub(crate) fn retry_after(&self) -> Option<&(&'static str, String)> {
@@ -210,7 +222,7 @@ impl AcsError {
         );
         error.extra = Some(Box::new(Extra {
             inner: Some((reason, detail)),
-            retry_after: None,
+            ..Extra::default()
         }));
         error
     }

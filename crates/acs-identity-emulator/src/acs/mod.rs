@@ -151,12 +151,16 @@ pub(crate) fn authenticate(
             None => Err(AcsError::denied(
                 "InvalidBearerToken",
                 "The bearer token is not a valid, unexpired token of the emulator's Entra ID for https://communication.azure.com.",
+            )
+            .with_auth_error(
+                "the bearer token is not a valid, unexpired application token of the emulator's Entra ID for https://communication.azure.com"
+                    .to_owned(),
             )),
         };
     }
     state
         .hmac
-        .verify(
+        .explain(
             &parts.method,
             target,
             &parts.headers,
@@ -165,7 +169,10 @@ pub(crate) fn authenticate(
             now,
         )
         .map(|()| Caller::AccessKey)
-        .map_err(|error| AcsError::denied("InvalidHmacSignature", error.message()))
+        .map_err(|rejection| {
+            AcsError::denied("InvalidHmacSignature", rejection.error().message())
+                .with_auth_error(rejection.to_string())
+        })
 }
 
 /// The request's api-version, which must exist and include the operation.

@@ -185,6 +185,8 @@ struct RecordDto {
     status: Option<u16>,
     faulted: bool,
     received_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_error: Option<String>,
 }
 
 impl From<&RequestLog> for RequestsDto {
@@ -209,6 +211,7 @@ impl From<&RequestLog> for RequestsDto {
                     status: r.status,
                     faulted: r.faulted,
                     received_at: expires_on(to_datetime(r.received_at)),
+                    auth_error: r.auth_error,
                 })
                 .collect(),
         }

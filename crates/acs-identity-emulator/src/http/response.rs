@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
-use http::header::{CONTENT_TYPE, DATE, HeaderValue};
+use http::header::{CONTENT_TYPE, DATE, HeaderName, HeaderValue};
 use http::{HeaderMap, Response, StatusCode};
 use rand::Rng as _;
 use serde::Serialize;
@@ -55,7 +55,28 @@ pub(crate) fn error(error: &AcsError) -> HttpResponse {
     {
         response.headers_mut().insert(*name, value);
     }
+    if let Some(reason) = error.auth_error() {
+        response
+            .headers_mut()
+            .insert(AUTH_ERROR, auth_error_value(reason));
+    }
     response
+}
+
+/// The emulator's own header on authentication failures: why, in detail. The real service never sends it.
+pub(crate) const AUTH_ERROR: HeaderName = HeaderName::from_static("x-emulator-auth-error");
+
+/// `reason` as a header value: visible ASCII, anything else escaped (`\n`, `\u{e9}`).
+fn auth_error_value(reason: &str) -> HeaderValue {
+    let mut text = String::with_capacity(reason.len());
+    for c in reason.chars() {
+        if c == ' ' || c.is_ascii_graphic() {
+            text.push(c);
+        } else {
+            text.extend(c.escape_default());
+        }
+    }
+    HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("(unprintable)"))
 }
 
 /// A body of some other type (OAuth errors, OpenID documents), sized.

@@ -113,8 +113,16 @@ pub(crate) async fn handle(
         now,
         &state.request_context,
     );
+    let auth_error = response
+        .headers()
+        .get(response::AUTH_ERROR)
+        .and_then(|v| v.to_str().ok());
+    if let Some(reason) = auth_error {
+        tracing::info!(method = %parts.method, target = %target_of(&parts), status = response.status().as_u16(), "request rejected: {reason}");
+    }
     if let Some(record) = &mut pending.record {
         record.status = Some(response.status().as_u16());
+        record.auth_error = auth_error.map(str::to_owned);
     }
     drop(pending);
     tracing::debug!(method = %parts.method, path = parts.uri.path(), status = response.status().as_u16(), "request");
@@ -151,10 +159,7 @@ fn record(
     RequestRecord {
         operation,
         method: parts.method.to_string(),
-        target: parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned()),
+        target: target_of(parts).to_owned(),
         x_ms_date: header(&parts.headers, "x-ms-date"),
         authorization_fingerprint: parts.headers.get(AUTHORIZATION).map(|value| {
             let digest = Sha256::digest(value.as_bytes());
@@ -164,5 +169,14 @@ fn record(
         status,
         faulted,
         received_at: now,
+        auth_error: None,
     }
+}
+
+/// The request-target as received: path and query.
+fn target_of(parts: &Parts) -> &str {
+    parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path(), |pq| pq.as_str())
 }

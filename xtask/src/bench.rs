@@ -19,7 +19,7 @@ use anyhow::{Context as _, Result, bail};
 
 use crate::interop::{self, Emulator, Transport};
 
-const USAGE: &str = "usage: cargo xtask bench [--count N] [--warmup N] [--rounds N] [--max-seconds S] [--only TEXT] [--json]
+const USAGE: &str = "usage: cargo xtask bench [--count N] [--warmup N] [--rounds N] [--max-seconds S] [--only TEXT] [--rs256-tokens] [--json]
        cargo xtask bench --micro [--json]
 
 Side by side: starts ONE emulator (release build) on loopback and issues N access tokens (default 5000) per
@@ -35,7 +35,8 @@ Reports ops/s, client CPU per call (user + system of the client process, measure
 latency, peak RSS, the emulator's CPU per request, and the ratios ours/theirs. Every mode runs --rounds times
 (default 3), the rounds one after the other, and each number is the median over the rounds. Each run stops
 after --max-seconds (default 60) of calls. --only runs the modes whose key contains TEXT (e.g. `ours`, `js`;
-several, comma-separated: `ours-async-16,service`).
+several, comma-separated: `ours-async-16,service`). The emulator signs its tokens with HS256
+(`--fast-tokens`), so that it is not the bottleneck; --rs256-tokens keeps the real RS256 tokens instead.
 
 --micro runs the criterion benches of acs-identity-types, acs-auth and acs-identity-core (`cargo bench`,
 shortened measurement) and summarises them. --json prints the results as JSON on stdout instead of tables.";
@@ -182,6 +183,7 @@ pub(crate) struct Options {
     only: Option<String>,
     json: bool,
     micro: bool,
+    rs256_tokens: bool,
 }
 
 pub(crate) fn parse_options(args: &[String]) -> Result<Option<Options>> {
@@ -193,6 +195,7 @@ pub(crate) fn parse_options(args: &[String]) -> Result<Option<Options>> {
         only: None,
         json: false,
         micro: false,
+        rs256_tokens: false,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -204,6 +207,7 @@ pub(crate) fn parse_options(args: &[String]) -> Result<Option<Options>> {
             "-h" | "--help" => return Ok(None),
             "--json" => options.json = true,
             "--micro" => options.micro = true,
+            "--rs256-tokens" => options.rs256_tokens = true,
             "--count" => options.count = value("--count")?.parse().context("--count")?,
             "--warmup" => options.warmup = value("--warmup")?.parse().context("--warmup")?,
             "--rounds" => options.rounds = value("--rounds")?.parse().context("--rounds")?,
@@ -265,7 +269,14 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         None
     };
     let binaries = build_release(&workspace, &target)?;
-    let server = Emulator::start(&binaries.emulator, Transport::Http, &dir)?;
+    // HS256 tokens: an RS256 signature costs the emulator ~0.7 ms of CPU, which would make it, not the
+    // clients, what the bench measures (BENCHMARKS.md, "The emulator's tokens").
+    let flags: &[&str] = if options.rs256_tokens {
+        &[]
+    } else {
+        &["--fast-tokens"]
+    };
+    let server = Emulator::start_with(&binaries.emulator, Transport::Http, &dir, flags)?;
     let redis = if needs(|r| matches!(r, Runner::Service(service::Cache::Redis))) {
         Some(service::Redis::start(&dir)?)
     } else {

@@ -321,12 +321,26 @@ pub(crate) struct Emulator {
 }
 
 impl Emulator {
+    /// Starts the emulator as users get it: RS256 tokens of the real shape (interop).
     pub(crate) fn start(binary: &Path, transport: Transport, dir: &Path) -> Result<Self> {
+        Self::start_with(binary, transport, dir, &[])
+    }
+
+    /// Starts the emulator with extra flags (the bench's `--fast-tokens`).
+    pub(crate) fn start_with(
+        binary: &Path,
+        transport: Transport,
+        dir: &Path,
+        flags: &[&str],
+    ) -> Result<Self> {
         let name = transport.name();
         let stdout_path = dir.join(format!("emulator-{name}.stdout"));
         let log_path = dir.join(format!("emulator-{name}.log"));
         let mut command = Command::new(binary);
-        command.args(["--port", "0"]).stdin(Stdio::null());
+        command
+            .args(["--port", "0"])
+            .args(flags)
+            .stdin(Stdio::null());
         let cert = (transport == Transport::Https).then(|| dir.join(CERT_FILE));
         if let Some(cert) = &cert {
             let _ = fs::remove_file(cert);

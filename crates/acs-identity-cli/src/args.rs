@@ -188,4 +188,7 @@ pub(crate) struct EmulatorArgs {
     /// The access key (base64). Default: the one stored in --data-dir, else 64 random bytes.
     #[arg(long, env = "ACS_IDENTITY_EMULATOR_ACCESS_KEY", hide_env_values = true)]
     pub(crate) access_key: Option<String>,
+    /// Sign access tokens with HS256 instead of RS256, for load tests: same claims, not the real shape.
+    #[arg(long)]
+    pub(crate) fast_tokens: bool,
 }

@@ -26,6 +26,17 @@ pub(crate) fn run(args: EmulatorArgs, format: Format) -> Result<ExitCode, Failur
     if args.tls {
         builder = builder.self_signed_tls();
     }
+    builder = builder.fast_tokens(args.fast_tokens);
+    // The emulator's log at info on the console: above all why it refused a request (the missing header,
+    // the date skew, the string-to-sign it expected), which no real service says.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "acs_identity_emulator=info",
+        ))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -83,6 +83,7 @@ pub struct EmulatorBuilder {
     entra_app: Option<EntraApp>,
     request_log_capacity: usize,
     page_size: u64,
+    fast_tokens: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -98,6 +99,7 @@ impl Default for EmulatorBuilder {
             entra_app: None,
             request_log_capacity: 1024,
             page_size: 100,
+            fast_tokens: false,
         }
     }
 }
@@ -167,6 +169,19 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Signs ACS access tokens with HS256 under a secret of the emulator's instead of RS256, for load tests
+    /// where the emulator must not be the bottleneck: an RS256 signature costs ~0.7 ms of CPU, HS256 a
+    /// microsecond (see BENCHMARKS.md). Default off.
+    ///
+    /// The claims stay the same, but these tokens are **not the real shape**: the header is
+    /// `{"alg":"HS256","typ":"JWT","kid":"emulator-fast"}` and they are about 500 characters, not about 740,
+    /// and the JWKS of `/_emulator/acs/keys` does not verify them. `check_access_token` and
+    /// `/_emulator/tokens/:validate` accept both kinds. The secret is kept in the store like the RSA key.
+    pub fn fast_tokens(mut self, fast: bool) -> Self {
+        self.fast_tokens = fast;
+        self
+    }
+
     /// Starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<RunningEmulator, StartError> {
         let (store, on_disk) = match &self.data_dir {
@@ -183,6 +198,12 @@ impl EmulatorBuilder {
             .map_err(|_| StartError::InvalidStoredSetting("access key"))?;
         let resource_id = uuid_setting(&store, "resource_id", self.resource_id, "resource id")?;
         let entra_secret = setting(&store, "entra_token_secret", None, || random_base64(32))?;
+        let acs_tokens = if self.fast_tokens {
+            let secret = setting(&store, "acs_token_hs256_secret", None, || random_base64(32))?;
+            AcsSigner::fast(secret.as_bytes())
+        } else {
+            AcsSigner::default()
+        };
         let tenant_id = uuid_setting(&store, "entra_tenant_id", None, "Entra tenant id")?;
         let client_id = uuid_setting(
             &store,
@@ -238,7 +259,7 @@ impl EmulatorBuilder {
             },
             store,
             store_on_disk: on_disk,
-            acs_tokens: AcsSigner::default(),
+            acs_tokens,
             entra: EntraAuthority::new(&endpoint, tenant_id, app, entra_secret.as_bytes()),
             faults,
             requests,

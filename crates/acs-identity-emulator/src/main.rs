@@ -55,6 +55,10 @@ struct Args {
         requires = "entra_client_id"
     )]
     entra_client_secret: Option<String>,
+    /// Sign ACS access tokens with HS256 instead of RS256, for load tests: same claims, not the real
+    /// shape (see the README). RS256 is the default.
+    #[arg(long)]
+    fast_tokens: bool,
     /// Log filter (error, warn, info, debug, trace, or a tracing directive).
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -101,6 +105,7 @@ async fn run(args: Args) -> ExitCode {
     if args.tls {
         builder = builder.self_signed_tls();
     }
+    builder = builder.fast_tokens(args.fast_tokens);
     let emulator = match builder.start().await {
         Ok(emulator) => emulator,
         Err(error) => return fail(&error.to_string()),

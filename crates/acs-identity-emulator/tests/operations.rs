@@ -111,10 +111,24 @@ async fn create_on_every_version_with_and_without_body() {
         assert_eq!(claims["acsScope"], "chat,voip");
         assert_eq!(claims["scp"], 1792);
         assert_eq!(claims["resourceId"], emulator.resource_id().to_string());
-        assert_eq!(claims["resourceLocation"], "unitedstates");
-        for claim in ["csi", "exp", "iat"] {
-            assert!(claims.get(claim).is_some(), "{claim}");
-        }
+        assert_eq!(
+            claims.as_object().unwrap().keys().collect::<Vec<_>>(),
+            [
+                "acsScope",
+                "csi",
+                "exp",
+                "iat",
+                "resourceId",
+                "scp",
+                "skypeid"
+            ],
+            "the claims of the service's tokens of about 740 characters"
+        );
+        // `csi`: the issue time, `<seconds>.<nanoseconds>`; its seconds are `iat`.
+        let csi = claims["csi"].as_str().unwrap();
+        let (seconds, nanos) = csi.split_once('.').unwrap();
+        assert_eq!(seconds, claims["iat"].to_string(), "{csi}");
+        assert_eq!(nanos.len(), 9, "{csi}");
     }
 }
 

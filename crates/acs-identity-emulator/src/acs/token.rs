@@ -13,24 +13,41 @@ use crate::store::Store;
 /// The `scp` claim of every token the emulator issues (the value seen in the service's tokens; clients do not
 /// interpret it). The requested scopes are in `acsScope`.
 pub(crate) const SCP: u32 = 1792;
-const REGION: &str = "amer";
-const LOCATION: &str = "unitedstates";
 
-/// Claims of an ACS access token.
+/// Claims of an ACS access token: those of the service's tokens of about 740 characters, in its order
+/// (tokens seen since 2023 add `rgn` and `resourceLocation`, for about 810).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct AcsClaims {
     pub(crate) skypeid: String,
     pub(crate) scp: u32,
+    /// The issue time as `<seconds>.<nanoseconds>` (the service's: `<seconds>`), so that a token issued
+    /// right after a revocation, in the same second, stays valid.
     pub(crate) csi: String,
     pub(crate) exp: i64,
-    pub(crate) rgn: String,
     pub(crate) acs_scope: String,
     pub(crate) resource_id: String,
-    pub(crate) resource_location: String,
     pub(crate) iat: i64,
-    /// Issue time in nanoseconds, so that a token issued right after a revocation stays valid.
-    pub(crate) emulator_issued_at_ns: i64,
+}
+
+/// `csi` of a token issued at `unix_nanos`.
+fn csi(unix_nanos: i64) -> String {
+    format!(
+        "{}.{:09}",
+        unix_nanos.div_euclid(1_000_000_000),
+        unix_nanos.rem_euclid(1_000_000_000)
+    )
+}
+
+/// The issue time in nanoseconds from `csi`, `<seconds>.<nanoseconds>` or plain `<seconds>`.
+fn issued_at_nanos(csi: &str) -> Option<i64> {
+    let (seconds, nanos) = csi.split_once('.').unwrap_or((csi, "0"));
+    let nanos: i64 = format!("{nanos:0<9}").get(..9)?.parse().ok()?;
+    seconds
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(1_000_000_000)?
+        .checked_add(nanos)
 }
 
 /// A freshly issued token.
@@ -52,17 +69,14 @@ pub(crate) fn issue(
     let claims = AcsClaims {
         skypeid,
         scp: SCP,
-        csi: unix_seconds(issued_at).to_string(),
+        csi: csi(unix_nanos(issued_at)),
         exp: unix_seconds(expires_at),
-        rgn: REGION.into(),
         acs_scope: scopes.join(","),
         resource_id: resource_id.into(),
-        resource_location: LOCATION.into(),
         iat: unix_seconds(issued_at),
-        emulator_issued_at_ns: unix_nanos(issued_at),
     };
     Ok(Issued {
-        token: signer.key(store)?.sign(&claims)?,
+        token: signer.sign(store, &claims)?,
         expires_on: to_datetime(expires_at),
     })
 }
@@ -116,10 +130,10 @@ pub(crate) fn check(
     token: &str,
     now: SystemTime,
 ) -> TokenStatus {
-    let Ok(key) = signer.key(store) else {
+    let Ok(claims) = signer.verify::<AcsClaims>(store, token) else {
         return TokenStatus::Invalid;
     };
-    let Ok(claims) = key.verify::<AcsClaims>(token) else {
+    let Some(issued_at_ns) = issued_at_nanos(&claims.csi) else {
         return TokenStatus::Invalid;
     };
     if claims.exp <= unix_seconds(now) {
@@ -138,7 +152,7 @@ pub(crate) fn check(
             Ok(Some(record)) => {
                 if record
                     .revoked_before_ns
-                    .is_some_and(|revoked| claims.emulator_issued_at_ns <= revoked)
+                    .is_some_and(|revoked| issued_at_ns <= revoked)
                 {
                     return TokenStatus::Revoked;
                 }
@@ -160,5 +174,29 @@ pub(crate) fn check(
         identity,
         scopes,
         expires_on,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csi_carries_the_nanoseconds_and_reads_back() {
+        assert_eq!(csi(1_682_066_352_000_000_042), "1682066352.000000042");
+        assert_eq!(
+            issued_at_nanos("1682066352.000000042"),
+            Some(1_682_066_352_000_000_042)
+        );
+        assert_eq!(
+            issued_at_nanos("1682066352"),
+            Some(1_682_066_352_000_000_000)
+        );
+        assert_eq!(
+            issued_at_nanos("1682066352.5"),
+            Some(1_682_066_352_500_000_000)
+        );
+        assert_eq!(issued_at_nanos("x"), None);
+        assert_eq!(issued_at_nanos("99999999999999999999"), None);
     }
 }

@@ -15,7 +15,6 @@ use uuid::Uuid;
 
 pub(crate) use authority::{Audience, EntraAuthority, EntraClaims};
 pub(crate) use endpoint::{EntraRoute, entra_route, serve};
-pub(crate) use keys::ensure_crypto_provider;
 pub use keys::{SigningAlgorithm, SigningError};
 pub use sign_in::SignInUser;
 

@@ -15,6 +15,8 @@ pub(crate) fn run(args: &Args) -> Result<String, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    // Plain http on loopback, but reqwest wants a TLS provider to build a client at all.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     runtime.block_on(async {
         let http = reqwest::Client::new();
         let mut bearers = Vec::with_capacity(args.concurrency);

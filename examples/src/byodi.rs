@@ -29,9 +29,7 @@ pub async fn run(
     )?;
 
     // Your own durable identity: the custom id is the mapping.
-    let options = CreateUserOptions {
-        custom_id: Some(CustomId::new(CUSTOM_ID)?),
-    };
+    let options = CreateUserOptions::default().custom_id(CustomId::new(CUSTOM_ID)?);
     let user = client.create_user_with_options(options.clone()).await?;
     let detail = client.get_user_detail(&user).await?;
     writeln!(out, "\nUser ID: {}", user.id())?;

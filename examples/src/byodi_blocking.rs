@@ -24,9 +24,7 @@ pub fn run(client: &CommunicationIdentityClient, out: &mut impl Write) -> Result
     )?;
 
     // Your own durable identity: the custom id is the mapping.
-    let options = CreateUserOptions {
-        custom_id: Some(CustomId::new(CUSTOM_ID)?),
-    };
+    let options = CreateUserOptions::default().custom_id(CustomId::new(CUSTOM_ID)?);
     let user = client.create_user_with_options(options.clone())?;
     let detail = client.get_user_detail(&user)?;
     writeln!(out, "\nUser ID: {}", user.id())?;

@@ -40,9 +40,7 @@ pub async fn run(
     )?;
 
     // Shorter-lived tokens limit the damage of a leaked one: 60 to 1440 whole minutes.
-    let one_hour = TokenOptions {
-        lifetime: Some(TokenLifetime::from_minutes(60)?),
-    };
+    let one_hour = TokenOptions::default().lifetime(TokenLifetime::from_minutes(60)?);
     let token = client
         .get_token(&user, &[TokenScope::Chat, TokenScope::Voip], one_hour)
         .await?;

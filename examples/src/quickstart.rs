@@ -24,9 +24,7 @@ pub async fn run(
     writeln!(out, "{TITLE}")?;
 
     // Create an identity mapped to your own user id.
-    let options = CreateUserOptions {
-        custom_id: Some(CustomId::new(CUSTOM_ID)?),
-    };
+    let options = CreateUserOptions::default().custom_id(CustomId::new(CUSTOM_ID)?);
     let user = client.create_user_with_options(options.clone()).await?;
     writeln!(out, "\nCreated identity with ID: {}", user.id())?;
     writeln!(out, "Custom ID: {CUSTOM_ID}")?;

@@ -15,9 +15,7 @@ pub fn run(client: &CommunicationIdentityClient, out: &mut impl Write) -> Result
     writeln!(out, "{TITLE}")?;
 
     // Create an identity mapped to your own user id.
-    let options = CreateUserOptions {
-        custom_id: Some(CustomId::new(CUSTOM_ID)?),
-    };
+    let options = CreateUserOptions::default().custom_id(CustomId::new(CUSTOM_ID)?);
     let user = client.create_user_with_options(options.clone())?;
     writeln!(out, "\nCreated identity with ID: {}", user.id())?;
     writeln!(out, "Custom ID: {CUSTOM_ID}")?;

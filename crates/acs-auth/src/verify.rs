@@ -70,6 +70,15 @@ impl Default for HmacVerification {
 }
 
 impl HmacVerification {
+    /// Sets [`max_clock_skew`](Self::max_clock_skew).
+    #[must_use]
+    pub fn max_clock_skew(mut self, skew: Duration) -> Self {
+        self.max_clock_skew = skew;
+        self
+    }
+}
+
+impl HmacVerification {
     /// Verifies a request from its parts. `request_target` is the path and query exactly as received on the
     /// request line (`/identities?api-version=2023-10-01`), never decoded or normalised. The host is the
     /// `Host` header.

@@ -34,7 +34,7 @@ impl CommunicationIdentityClient {
     /// # let client = acs_identity_blocking::CommunicationIdentityClient::from_connection_string(&emulator.connection_string())?;
     /// use acs_identity_blocking::{CreateUserOptions, CustomId};
     ///
-    /// let options = CreateUserOptions { custom_id: Some(CustomId::new("alice@contoso.com")?) };
+    /// let options = CreateUserOptions::default().custom_id(CustomId::new("alice@contoso.com")?);
     /// let alice = client.create_user_with_options(options.clone())?;
     /// assert_eq!(client.create_user_with_options(options)?, alice);
     /// # Ok(())

@@ -497,11 +497,11 @@ fn exchanges_entra_tokens_at_the_emulator() {
     let tenant_id = emulator.entra_tenant_id().to_string();
 
     let user = EntraUser::for_entra_exchange(Uuid::new_v4(), app_id);
-    let settings = EntraAssignmentSettings {
-        tenant_id: tenant_id.clone(),
-        principal_type: EntraPrincipalType::User,
-        client_ids: vec![app_id.to_string()],
-    };
+    let settings = EntraAssignmentSettings::new(
+        tenant_id.clone(),
+        EntraPrincipalType::User,
+        vec![app_id.to_string()],
+    );
     client
         .upsert_entra_assignment(&user.object_id.to_string(), settings)
         .unwrap();

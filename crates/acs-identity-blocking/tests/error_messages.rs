@@ -34,14 +34,11 @@ fn a_wrong_access_key_says_where_to_copy_the_right_one() {
 fn a_network_failure_names_the_endpoint_attempts_and_time() {
     // Nothing listens on the discard port of loopback: every attempt is refused at once.
     let endpoint = Endpoint::parse("http://127.0.0.1:9").unwrap();
-    let options = ClientOptions {
-        retry: RetryOptions {
-            max_retries: 2,
-            initial_delay: Duration::from_millis(1),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let options = ClientOptions::default().retry(
+        RetryOptions::default()
+            .max_retries(2)
+            .initial_delay(Duration::from_millis(1)),
+    );
     let client = CommunicationIdentityClient::with_access_key(
         endpoint,
         AccessKey::from_bytes(vec![7; 32]),

@@ -39,26 +39,21 @@ fn client(network: NetworkOptions) -> CommunicationIdentityClient {
     // Nothing listens on the discard port: only a proxy can answer.
     let endpoint = Endpoint::parse("http://127.0.0.1:9").unwrap();
     let key = AccessKey::from_bytes(vec![7; 32]);
-    let options = ClientOptions {
-        retry: RetryOptions {
-            max_retries: 0,
-            ..Default::default()
-        },
-        attempt_timeout: Some(Duration::from_secs(10)),
-        network,
-        ..Default::default()
-    };
+    let options = ClientOptions::default()
+        .retry(RetryOptions::default().max_retries(0))
+        .attempt_timeout(Duration::from_secs(10))
+        .network(network);
     CommunicationIdentityClient::with_access_key(endpoint, key, options)
 }
 
 #[test]
 fn requests_go_through_the_configured_proxy() {
     let (url, seen) = proxy();
-    let client = client(NetworkOptions {
-        proxy: Some(url),
-        max_idle_connections_per_host: Some(1),
-        ..Default::default()
-    });
+    let client = client(
+        NetworkOptions::default()
+            .proxy(url)
+            .max_idle_connections_per_host(1),
+    );
     // ureq tunnels every proxied connection (CONNECT), so the proxy's 404 fails the tunnel, not the call.
     let error = client.create_user().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
@@ -68,10 +63,7 @@ fn requests_go_through_the_configured_proxy() {
 
 #[test]
 fn an_invalid_proxy_fails_calls_without_echoing_its_password() {
-    let client = client(NetworkOptions {
-        proxy: Some("::not a url:alice:s3cret@".to_owned()),
-        ..Default::default()
-    });
+    let client = client(NetworkOptions::default().proxy("::not a url:alice:s3cret@".to_owned()));
     let error = client.create_user().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     let message = format!("{error} {error:?}");
@@ -81,10 +73,9 @@ fn an_invalid_proxy_fails_calls_without_echoing_its_password() {
 
 #[test]
 fn a_pem_root_certificate_is_refused_with_a_hint() {
-    let client = client(NetworkOptions {
-        root_certificates: vec![b"-----BEGIN CERTIFICATE-----\n".to_vec()],
-        ..Default::default()
-    });
+    let client = client(
+        NetworkOptions::default().root_certificate(b"-----BEGIN CERTIFICATE-----\n".to_vec()),
+    );
     let error = client.create_user().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     assert!(

@@ -62,17 +62,14 @@ fn a_trace_capture_of_a_whole_session_holds_no_secret() {
     let token = client
         .get_token(&user, &[TokenScope::Chat], TokenOptions::default())
         .unwrap();
-    let options = CreateUserAndTokenOptions {
-        custom_id: Some(CustomId::new("hygiene").unwrap()),
-        ..Default::default()
-    };
+    let options = CreateUserAndTokenOptions::default().custom_id(CustomId::new("hygiene").unwrap());
     let created = client
         .create_user_and_token(&[TokenScope::Voip], options)
         .unwrap();
     client
-        .create_user_with_options(CreateUserOptions {
-            custom_id: Some(CustomId::new("hygiene").unwrap()),
-        })
+        .create_user_with_options(
+            CreateUserOptions::default().custom_id(CustomId::new("hygiene").unwrap()),
+        )
         .unwrap();
     client.get_user_detail(&user).unwrap();
     let (object_id, app_id) = (Uuid::new_v4(), Uuid::new_v4());

@@ -46,9 +46,7 @@ fn calls(
                 results.record(&stable.create_user_and_token(&[TokenScope::Voip], options));
             }
             Call::CreateUserWithCustomId(custom_id) => {
-                let options = CreateUserOptions {
-                    custom_id: Some(custom_id.clone()),
-                };
+                let options = CreateUserOptions::default().custom_id(custom_id.clone());
                 let created = preview.create_user_with_options(options);
                 if let Ok(user) = &created {
                     results.map_custom_id(&custom_id, user);
@@ -111,9 +109,8 @@ fn five_thousand_calls_under_faults_end_within_the_retry_bounds() {
 
     // Without faults, every custom id still gives the identity the soak saw, and that identity knows it.
     for (custom_id, id) in results.custom_ids() {
-        let options = CreateUserOptions {
-            custom_id: Some(CustomId::new(custom_id.clone()).unwrap()),
-        };
+        let options =
+            CreateUserOptions::default().custom_id(CustomId::new(custom_id.clone()).unwrap());
         let user = preview.create_user_with_options(options).unwrap();
         assert_eq!(user.id(), id, "custom id {custom_id} moved");
         let detail = preview.get_user_detail(&user).unwrap();

@@ -2,9 +2,7 @@
 //! api-versions) are plain strings here and checked by the commands, so that a bad value is exit code 5
 //! (invalid input) rather than clap's 2 (usage).
 
-use std::net::IpAddr;
-use std::path::PathBuf;
-
+use acs_identity_emulator::cli::EmulatorArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::failure::EXIT_CODES_HELP;
@@ -26,6 +24,22 @@ pub(crate) struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub(crate) struct Global {
+    /// How results are printed on stdout (errors go to stderr in the same format).
+    #[arg(long, short, global = true, value_enum, default_value_t = Format::Text)]
+    pub(crate) output: Format,
+    /// Print nothing on stderr but errors (no progress or hints); stdout is unchanged.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    /// Log what the client does on stderr: -v requests, responses and retries, -vv everything (secrets stay
+    /// redacted). RUST_LOG, when set, takes precedence.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+/// How a command reaches the service: only the commands that call it take these.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Connection options")]
+pub(crate) struct ClientArgs {
     /// The resource's connection string (`endpoint=https://...;accesskey=...`). Prefer the environment
     /// variable: a command line is visible to other users of the machine.
     #[arg(long, global = true, env = CONNECTION_STRING_VAR, hide_env_values = true, value_name = "CONNECTION_STRING")]
@@ -34,14 +48,11 @@ pub(crate) struct Global {
     /// user details.
     #[arg(long, global = true, value_name = "VERSION")]
     pub(crate) api_version: Option<String>,
-    /// How results are printed on stdout (errors go to stderr in the same format).
-    #[arg(long, short, global = true, value_enum, default_value_t = Format::Text)]
-    pub(crate) output: Format,
     /// Retries after a throttled or failed attempt.
     #[arg(long, global = true, default_value_t = 3, value_name = "N")]
     pub(crate) max_retries: u32,
-    /// The limit on a whole call, retries included, e.g. 30s or 2m. Default: none (each attempt is limited to
-    /// 30 seconds).
+    /// The limit on a whole call, retries included, e.g. 30s, 2m or 1m30s. Default: none (each attempt is
+    /// limited to 30 seconds).
     #[arg(long, global = true, value_name = "DURATION")]
     pub(crate) timeout: Option<String>,
 }
@@ -58,16 +69,35 @@ pub(crate) enum Format {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Create, show and delete users (communication identities).
-    #[command(subcommand)]
-    User(UserCommand),
+    User {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Issue, revoke and exchange access tokens.
-    #[command(subcommand)]
-    Token(TokenCommand),
+    Token {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Teams extension (Teams Phone) access.
-    #[command(subcommand)]
-    TeamsExtension(TeamsExtensionCommand),
-    /// Run a local ACS Identity service until Ctrl-C; prints its connection string first.
+    TeamsExtension {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: TeamsExtensionCommand,
+    },
+    /// Run a local ACS Identity service until Ctrl-C; prints its connection string first. The flags are the
+    /// `acs-identity-emulator` binary's.
     Emulator(EmulatorArgs),
+    /// Print a shell completion script: `acs-identity completions bash > ~/.local/share/bash-completion/completions/acs-identity`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,8 +159,8 @@ pub(crate) struct IssueArgs {
     /// Send a --scope this version does not know as is (for scopes the service adds later).
     #[arg(long)]
     pub(crate) allow_unknown_scope: bool,
-    /// The token's lifetime: 60 to 1440 whole minutes, written like 1h, 90m or 3600s (a bare number is
-    /// minutes). Default: 24 hours.
+    /// The token's lifetime: 60 to 1440 whole minutes, written like 1h, 90m, 1h30m or 3600s (a bare number
+    /// is minutes). Default: 24 hours.
     #[arg(long, value_name = "DURATION")]
     pub(crate) expires_in: Option<String>,
 }
@@ -169,26 +199,4 @@ pub(crate) struct AssignmentKey {
     /// The Entra object id of the user or resource account.
     #[arg(long)]
     pub(crate) object_id: String,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct EmulatorArgs {
-    /// The address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
-    pub(crate) host: IpAddr,
-    /// The port to listen on; 0 picks a free one.
-    #[arg(long, default_value_t = 0)]
-    pub(crate) port: u16,
-    /// Keep the state (users, tokens, key) in a SQLite database in this directory, across restarts.
-    #[arg(long)]
-    pub(crate) data_dir: Option<PathBuf>,
-    /// Serve HTTPS with a self-signed certificate; its PEM file's path is printed on stderr.
-    #[arg(long)]
-    pub(crate) tls: bool,
-    /// The access key (base64). Default: the one stored in --data-dir, else 64 random bytes.
-    #[arg(long, env = "ACS_IDENTITY_EMULATOR_ACCESS_KEY", hide_env_values = true)]
-    pub(crate) access_key: Option<String>,
-    /// Sign access tokens with HS256 instead of RS256, for load tests: same claims, not the real shape.
-    #[arg(long)]
-    pub(crate) fast_tokens: bool,
 }

@@ -10,14 +10,14 @@ use acs_identity_blocking::{
 };
 
 use crate::args::{
-    AssignmentCommand, CONNECTION_STRING_VAR, Global, IssueArgs, TokenCommand, UserCommand,
+    AssignmentCommand, CONNECTION_STRING_VAR, ClientArgs, IssueArgs, TokenCommand, UserCommand,
 };
 use crate::duration::{parse_duration, parse_lifetime};
 use crate::failure::Failure;
 use crate::record::Record;
 
-/// A client from the global options.
-pub(crate) fn client(global: &Global) -> Result<CommunicationIdentityClient, Failure> {
+/// A client from the connection options.
+pub(crate) fn client(global: &ClientArgs) -> Result<CommunicationIdentityClient, Failure> {
     let Some(connection_string) = &global.connection_string else {
         return Err(Failure::Invalid(format!(
             "no connection string: set {CONNECTION_STRING_VAR} or pass --connection-string \
@@ -48,18 +48,11 @@ pub(crate) fn client(global: &Global) -> Result<CommunicationIdentityClient, Fai
                 .map_err(|error| Failure::Invalid(format!("--timeout: {error}")))
         })
         .transpose()?;
-    let options = ClientOptions {
-        api_version,
-        retry: RetryOptions {
-            max_retries: global.max_retries,
-            ..RetryOptions::default()
-        },
-        timeout,
-        attempt_timeout: Some(
-            timeout.map_or(ATTEMPT_TIMEOUT, |timeout| timeout.min(ATTEMPT_TIMEOUT)),
-        ),
-        ..ClientOptions::default()
-    };
+    let options = ClientOptions::default()
+        .api_version(api_version)
+        .retry(RetryOptions::default().max_retries(global.max_retries))
+        .timeout(timeout)
+        .attempt_timeout(timeout.map_or(ATTEMPT_TIMEOUT, |timeout| timeout.min(ATTEMPT_TIMEOUT)));
     Ok(CommunicationIdentityClient::new(connection_string, options))
 }
 
@@ -80,7 +73,11 @@ pub(crate) fn run_user(
     match command {
         UserCommand::Create { custom_id: id } => {
             let custom_id = id.as_deref().map(custom_id).transpose()?;
-            let created = client.create_user_with_options(CreateUserOptions { custom_id })?;
+            let created = client.create_user_with_options({
+                let mut options = CreateUserOptions::default();
+                options.custom_id = custom_id;
+                options
+            })?;
             Ok(Record::default()
                 .field("id", created.id())
                 .field("customId", id))
@@ -138,7 +135,11 @@ fn issue(client: &CommunicationIdentityClient, args: IssueArgs) -> Result<Record
     let scope_names: Vec<String> = scopes.iter().map(ToString::to_string).collect();
     match args.user {
         Some(id) => {
-            let token = client.get_token(&user(&id)?, &scopes, TokenOptions { lifetime })?;
+            let token = client.get_token(&user(&id)?, &scopes, {
+                let mut options = TokenOptions::default();
+                options.lifetime = lifetime;
+                options
+            })?;
             Ok(Record::default()
                 .field("userId", id)
                 .field("scopes", scope_names)
@@ -147,13 +148,12 @@ fn issue(client: &CommunicationIdentityClient, args: IssueArgs) -> Result<Record
         }
         None => {
             let custom_id = args.custom_id.as_deref().map(custom_id).transpose()?;
-            let created = client.create_user_and_token(
-                &scopes,
-                CreateUserAndTokenOptions {
-                    lifetime,
-                    custom_id,
-                },
-            )?;
+            let created = client.create_user_and_token(&scopes, {
+                let mut options = CreateUserAndTokenOptions::default();
+                options.lifetime = lifetime;
+                options.custom_id = custom_id;
+                options
+            })?;
             Ok(Record::default()
                 .field("userId", created.user.id())
                 .field("customId", created.custom_id.or(args.custom_id))

@@ -1,41 +1,33 @@
-//! Durations on the command line: `1h`, `90m`, `3600s`.
+//! Durations on the command line: `1h`, `90m`, `3600s`, compound `1h30m` or `1h 30m` (humantime's syntax).
 
 use std::time::Duration;
 
 use acs_identity_blocking::TokenLifetime;
 
-/// Parses `<number><unit>` with unit `h`, `m` or `s`; a bare number takes `bare_unit` (`None`: a unit is
-/// required).
+/// Parses a humantime duration (`1h`, `90m`, `1h30m`, `2m 30s`, `1d`); a bare number takes `bare_unit`
+/// (`None`: a unit is required).
 pub(crate) fn parse_duration(input: &str, bare_unit: Option<char>) -> Result<Duration, String> {
     let input = input.trim();
-    let (number, unit) = match input.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((at, _)) => {
-            let (number, unit) = input.split_at(at);
-            (number, unit.trim())
-        }
-        None => (input, ""),
-    };
-    let unit = match (unit, bare_unit) {
-        ("", Some(unit)) => unit.to_string(),
-        (unit, _) => unit.to_owned(),
-    };
-    let seconds_per_unit = match unit.as_str() {
-        "h" => 3600,
-        "m" => 60,
-        "s" => 1,
-        _ => {
-            return Err(format!(
-                "{input:?} is not a duration: write it like 1h, 90m or 3600s"
-            ));
-        }
-    };
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("{input:?} is not a duration: write it like 1h, 90m or 3600s"))?;
-    number
-        .checked_mul(seconds_per_unit)
-        .map(Duration::from_secs)
-        .ok_or_else(|| format!("{input:?} is too long"))
+    let bad = || format!("{input:?} is not a duration: write it like 1h, 90m, 1h30m or 3600s");
+    if !input.is_empty() && input.bytes().all(|b| b.is_ascii_digit()) {
+        let seconds_per_unit = match bare_unit {
+            Some('h') => 3600,
+            Some('m') => 60,
+            Some('s') => 1,
+            _ => return Err(bad()),
+        };
+        let number: u64 = input
+            .parse()
+            .map_err(|_| format!("{input:?} is too long"))?;
+        return number
+            .checked_mul(seconds_per_unit)
+            .map(Duration::from_secs)
+            .ok_or_else(|| format!("{input:?} is too long"));
+    }
+    humantime::parse_duration(input).map_err(|error| match error {
+        humantime::DurationError::NumberOverflow => format!("{input:?} is too long"),
+        _ => bad(),
+    })
 }
 
 /// A token lifetime: 60 to 1440 whole minutes; a bare number is minutes.
@@ -54,9 +46,19 @@ mod tests {
         assert_eq!(parse_duration("1h", None), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_duration("90m", None), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("3600s", None), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_duration(" 30 s ", None), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration(" 30s ", None), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1h30m", None), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2m 30s", None), Ok(Duration::from_secs(150)));
+        assert_eq!(parse_duration("1d", None), Ok(Duration::from_secs(86400)));
         assert!(parse_duration("30", None).is_err());
-        for bad in ["", "h", "1.5h", "-1h", "1d", "1hm", "99999999999999999999h"] {
+        for bad in [
+            "",
+            "h",
+            "-1h",
+            "1x",
+            "99999999999999999999h",
+            "99999999999999999999",
+        ] {
             assert!(parse_duration(bad, Some('m')).is_err(), "{bad}");
         }
     }
@@ -65,6 +67,10 @@ mod tests {
     fn lifetimes_are_whole_minutes_from_60_to_1440() {
         assert_eq!(parse_lifetime("1h").map(TokenLifetime::as_minutes), Ok(60));
         assert_eq!(parse_lifetime("90").map(TokenLifetime::as_minutes), Ok(90));
+        assert_eq!(
+            parse_lifetime("1h30m").map(TokenLifetime::as_minutes),
+            Ok(90)
+        );
         assert_eq!(
             parse_lifetime("86400s").map(TokenLifetime::as_minutes),
             Ok(1440)

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+// Feature badges on docs.rs (nightly, `--cfg docsrs`); stable builds never see the attribute.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -11,12 +13,13 @@ mod commands;
 mod duration;
 mod emulator;
 mod failure;
+mod logging;
 mod record;
 mod validate;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::args::{Cli, Command, TeamsExtensionCommand};
 use crate::failure::Failure;
@@ -25,6 +28,15 @@ fn main() -> ExitCode {
     // Usage errors exit with 2 here, inside clap.
     let cli = Cli::parse();
     let format = cli.global.output;
+    // The emulator's own log at info by default: above all why it refused a request (the missing header, the
+    // date skew, the string-to-sign it expected), which no real service says.
+    let emulator_filter = match &cli.command {
+        Command::Emulator(args) => args.log_level.clone().or_else(|| {
+            (!cli.global.quiet).then(|| "warn,acs_identity_emulator=info".to_owned())
+        }),
+        _ => None,
+    };
+    logging::init(&cli.global, emulator_filter.as_deref());
     match run(cli) {
         Ok(code) => code,
         Err(failure) => failure.report(format),
@@ -32,13 +44,25 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let quiet = cli.global.quiet;
     let record = match cli.command {
-        Command::Emulator(args) => return emulator::run(args, cli.global.output),
-        Command::User(command) => commands::run_user(&commands::client(&cli.global)?, command)?,
-        Command::Token(command) => commands::run_token(&commands::client(&cli.global)?, command)?,
-        Command::TeamsExtension(TeamsExtensionCommand::Assignment(command)) => {
-            commands::run_assignment(&commands::client(&cli.global)?, command)?
+        Command::Emulator(args) => return emulator::run(args, cli.global.output, quiet),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            let mut stdout = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut command, "acs-identity", &mut stdout);
+            return Ok(ExitCode::SUCCESS);
         }
+        Command::User { client, command } => {
+            commands::run_user(&commands::client(&client)?, command)?
+        }
+        Command::Token { client, command } => {
+            commands::run_token(&commands::client(&client)?, command)?
+        }
+        Command::TeamsExtension {
+            client,
+            command: TeamsExtensionCommand::Assignment(command),
+        } => commands::run_assignment(&commands::client(&client)?, command)?,
     };
     let mut stdout = std::io::stdout().lock();
     record
@@ -49,8 +73,6 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
-
     use super::*;
     use crate::args::Format;
 
@@ -63,5 +85,26 @@ mod tests {
     fn output_defaults_to_text() {
         let cli = Cli::try_parse_from(["acs-identity", "user", "show", "8:acs:r_u"]).unwrap();
         assert_eq!(cli.global.output, Format::Text);
+    }
+
+    #[test]
+    fn connection_options_follow_the_client_commands_and_only_them() {
+        let cli = Cli::try_parse_from([
+            "acs-identity",
+            "user",
+            "--api-version",
+            "2025-06-30",
+            "show",
+            "8:acs:r_u",
+            "--max-retries",
+            "1",
+        ])
+        .unwrap();
+        let Command::User { client, .. } = cli.command else {
+            panic!("user")
+        };
+        assert_eq!(client.api_version.as_deref(), Some("2025-06-30"));
+        assert_eq!(client.max_retries, 1);
+        assert!(Cli::try_parse_from(["acs-identity", "emulator", "--max-retries", "1"]).is_err());
     }
 }

@@ -678,3 +678,151 @@ fn scopes_and_user_ids_are_checked_locally() {
     assert_eq!(output.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("at http://127.0.0.1:9 ("), "{stderr}");
 }
+
+#[test]
+fn each_help_lists_only_the_options_that_apply() {
+    let emulator = stdout(&run(command(None, &["emulator", "--help"])));
+    for flag in [
+        "--host",
+        "--port",
+        "--access-key",
+        "--data-dir",
+        "--resource-id",
+        "--tls",
+        "--tls-cert-out",
+        "--entra-client-id",
+        "--entra-client-secret",
+        "--log-level",
+        "--quiet",
+    ] {
+        assert!(emulator.contains(flag), "{flag} missing:\n{emulator}");
+    }
+    for flag in [
+        "--connection-string",
+        "--api-version",
+        "--max-retries",
+        "--timeout",
+    ] {
+        assert!(
+            !emulator.contains(flag),
+            "{flag} in emulator --help:\n{emulator}"
+        );
+    }
+    let create = stdout(&run(command(None, &["user", "create", "--help"])));
+    for flag in [
+        "--connection-string",
+        "--api-version",
+        "--max-retries",
+        "--timeout",
+        "--custom-id",
+    ] {
+        assert!(create.contains(flag), "{flag} missing:\n{create}");
+    }
+    for flag in ["--data-dir", "--tls", "--scope"] {
+        assert!(
+            !create.contains(flag),
+            "{flag} in user create --help:\n{create}"
+        );
+    }
+    // The emulator's flags are checked like the binary's: --tls-cert-out needs --tls.
+    let output = run(command(None, &["emulator", "--tls-cert-out", "/tmp/x.pem"]));
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = stdout(&run(command(None, &["completions", shell])));
+        assert!(script.contains("acs-identity"), "{shell}");
+        assert!(
+            script.contains("emulator") && script.contains("expires-in"),
+            "{shell}"
+        );
+    }
+    let output = run(command(None, &["completions", "tcsh"]));
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn compound_durations() {
+    let session = Session::new();
+    let issued = session.json(&["token", "issue", "--scope", "chat", "--expires-in", "1h30m"]);
+    assert!(issued.is_object(), "{issued}");
+    let created = session.json(&["user", "create", "--timeout", "1m 30s"]);
+    assert!(created.is_object(), "{created}");
+    let stderr = session.fails(
+        &["token", "issue", "--scope", "chat", "--expires-in", "1h30s"],
+        5,
+    );
+    assert!(stderr.contains("--expires-in 1h30s"), "{stderr}");
+    let stderr = session.fails(&["user", "create", "--timeout", "soon"], 5);
+    assert!(stderr.contains("1h30m"), "{stderr}");
+}
+
+#[test]
+fn quiet_keeps_errors_only() {
+    let session = Session::new();
+    let output = session.acs(&["--quiet", "user", "create"]);
+    assert_success(&output);
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = session.fails(&["-q", "user", "show", "not-an-id"], 5);
+    assert!(!stderr.is_empty());
+    let output = run(command(None, &["-q", "-v", "user", "create"]));
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn verbose_logs_requests_and_retries_without_secrets() {
+    // Nothing listens on port 1: the attempt fails, is retried once, and both are logged.
+    let unreachable = "endpoint=http://127.0.0.1:1/;accesskey=c2VjcmV0c2VjcmV0";
+    let mut unreachable_command = command(
+        Some(unreachable),
+        &["-v", "user", "show", "8:acs:r_u", "--max-retries", "1"],
+    );
+    unreachable_command.env_remove("RUST_LOG");
+    let output = run(unreachable_command);
+    let stderr = expect_code(&output, 4);
+    assert!(stderr.contains("sending request"), "{stderr}");
+    assert!(stderr.contains("retrying"), "{stderr}");
+    assert!(!stderr.contains("Signature="), "{stderr}");
+    assert!(!stderr.contains("c2VjcmV0c2VjcmV0"), "{stderr}");
+
+    let session = Session::new();
+    for verbosity in [&["-vv"][..], &[]] {
+        let mut command = command(
+            Some(&session.connection_string),
+            &[
+                verbosity,
+                &["token", "issue", "--scope", "chat", "-o", "json"],
+            ]
+            .concat(),
+        );
+        if verbosity.is_empty() {
+            command.env("RUST_LOG", "trace");
+        } else {
+            command.env_remove("RUST_LOG");
+        }
+        let output = run(command);
+        assert_success(&output);
+        let issued: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let token = issued["token"].as_str().expect("token");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("received response"), "{stderr}");
+        // No hex dump of the wire (ureq_proto is capped at debug), so neither the token nor the signature.
+        assert!(!stderr.contains(token), "the token was logged");
+        assert!(!stderr.contains("Signature="), "{stderr}");
+        let key = session
+            .connection_string
+            .split("accesskey=")
+            .nth(1)
+            .unwrap();
+        assert!(
+            !stderr.contains(key.trim_end_matches(';')),
+            "the key was logged"
+        );
+    }
+}

@@ -21,7 +21,7 @@ use crate::{
 /// use std::time::{Duration, SystemTime};
 /// use acs_identity_core::{Call, CallDecision, ClientOptions};
 ///
-/// let options = ClientOptions { timeout: Some(Duration::from_secs(10)), ..Default::default() };
+/// let options = ClientOptions::default().timeout(Duration::from_secs(10));
 /// let mut call = Call::new(&options, true);
 /// // The first attempt may take 10 s, the per-attempt limit (30 s) cut short by the call's.
 /// assert_eq!(call.start_attempt(Duration::ZERO)?, Some(Duration::from_secs(10)));
@@ -306,11 +306,9 @@ mod tests {
     const SECS: fn(u64) -> Duration = Duration::from_secs;
 
     fn options(attempt_timeout: Option<u64>, timeout: Option<u64>) -> ClientOptions {
-        ClientOptions {
-            attempt_timeout: attempt_timeout.map(SECS),
-            timeout: timeout.map(SECS),
-            ..Default::default()
-        }
+        ClientOptions::default()
+            .attempt_timeout(attempt_timeout.map(SECS))
+            .timeout(timeout.map(SECS))
     }
 
     fn response(status: u16) -> Result<http::Response<Vec<u8>>, Error> {
@@ -454,10 +452,7 @@ mod tests {
 
     #[test]
     fn call_options_override_the_client_options() {
-        let client = ClientOptions {
-            timeout: Some(SECS(100)),
-            ..options(Some(30), None)
-        };
+        let client = options(Some(30), None).timeout(SECS(100));
         let shorter = CallOptions::default().timeout(SECS(5));
         let mut call = Call::with_options(&client, &shorter, true, 1).unwrap();
         assert_eq!(call.start_attempt(Duration::ZERO).unwrap(), Some(SECS(5)));
@@ -482,10 +477,7 @@ mod tests {
             Some(SECS(58))
         );
 
-        let no_retries = RetryOptions {
-            max_retries: 0,
-            ..RetryOptions::default()
-        };
+        let no_retries = RetryOptions::default().max_retries(0);
         let mut call =
             Call::with_options(&client, &CallOptions::default().retry(no_retries), true, 1)
                 .unwrap();

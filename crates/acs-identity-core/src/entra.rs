@@ -50,8 +50,10 @@ impl From<wire::Assignment> for EntraAssignment {
     }
 }
 
-/// The values to store for one object id (`EntraAssignmentCreateOrUpdateRequest`).
+/// The values to store for one object id (`EntraAssignmentCreateOrUpdateRequest`). `#[non_exhaustive]`
+/// (the preview model may grow): build it with [`EntraAssignmentSettings::new`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EntraAssignmentSettings {
     /// The Entra tenant.
     pub tenant_id: String,
@@ -62,6 +64,19 @@ pub struct EntraAssignmentSettings {
 }
 
 impl EntraAssignmentSettings {
+    /// The settings for an object of `principal_type` in `tenant_id`, allowing `client_ids` to exchange.
+    pub fn new(
+        tenant_id: impl Into<String>,
+        principal_type: EntraPrincipalType,
+        client_ids: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Self {
+            tenant_id: tenant_id.into(),
+            principal_type,
+            client_ids: client_ids.into_iter().map(Into::into).collect(),
+        }
+    }
+
     fn to_wire(&self) -> wire::EntraAssignmentRequest<'_> {
         wire::EntraAssignmentRequest {
             tenant_id: &self.tenant_id,

@@ -30,6 +30,7 @@ use crate::{Error, Operation, ServiceConfig, response, wire};
 /// # Ok::<(), acs_identity_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CreateUser {
     /// Your own id for the user; the same custom id always maps to the same user.
     pub custom_id: Option<CustomId>,
@@ -85,13 +86,30 @@ pub struct CreateUserAndToken {
     pub options: CreateUserAndTokenOptions,
 }
 
-/// Optional inputs of [`CreateUserAndToken`].
+/// Optional inputs of [`CreateUserAndToken`]: `CreateUserAndTokenOptions::default().custom_id(id).lifetime(l)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CreateUserAndTokenOptions {
     /// The token's lifetime (service default: 24 hours). Needs api-version 2023-10-01 or later.
     pub lifetime: Option<TokenLifetime>,
     /// Your own id for the user. Needs api-version 2025-03-02-preview.
     pub custom_id: Option<CustomId>,
+}
+
+impl CreateUserAndTokenOptions {
+    /// Sets [`lifetime`](Self::lifetime).
+    #[must_use]
+    pub fn lifetime(mut self, lifetime: TokenLifetime) -> Self {
+        self.lifetime = Some(lifetime);
+        self
+    }
+
+    /// Sets [`custom_id`](Self::custom_id).
+    #[must_use]
+    pub fn custom_id(mut self, custom_id: CustomId) -> Self {
+        self.custom_id = Some(custom_id);
+        self
+    }
 }
 
 impl CreateUserAndToken {
@@ -200,11 +218,11 @@ impl Operation for GetUser {
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
         // The service sends the identity unwrapped, not inside `{"identity": ...}`.
         let identity: wire::Identity = response::json(Self::NAME, &response)?;
-        Ok(CommunicationUserDetail {
-            user: CommunicationUserIdentifier::new(identity.id),
-            custom_id: identity.custom_id,
-            last_token_issued_at: identity.last_token_issued_at.map(|at| at.0),
-        })
+        let mut detail =
+            CommunicationUserDetail::new(CommunicationUserIdentifier::new(identity.id));
+        detail.custom_id = identity.custom_id;
+        detail.last_token_issued_at = identity.last_token_issued_at.map(|at| at.0);
+        Ok(detail)
     }
 
     fn is_idempotent(&self) -> bool {

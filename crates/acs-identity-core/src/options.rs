@@ -14,16 +14,18 @@ use crate::{CreateUser, RetryOptions};
 /// use acs_identity_core::{ClientOptions, RetryOptions};
 /// use acs_identity_types::ApiVersion;
 ///
-/// let options = ClientOptions {
-///     api_version: ApiVersion::V2025_06_30,
-///     retry: RetryOptions { max_retries: 5, ..Default::default() },
-///     attempt_timeout: Some(Duration::from_secs(10)),
-///     application_id: Some("contoso-app".to_owned()),
-///     ..Default::default()
-/// };
-/// # let _ = options;
+/// let options = ClientOptions::default()
+///     .api_version(ApiVersion::V2025_06_30)
+///     .retry(RetryOptions::default().max_retries(5))
+///     .attempt_timeout(Duration::from_secs(10))
+///     .application_id("contoso-app");
+/// assert_eq!(options.retry.max_retries, 5);
 /// ```
+///
+/// The fields are public to read; the type is `#[non_exhaustive]` so that settings can be added without a
+/// breaking release: start from [`ClientOptions::default`] and set what you need with the builder methods.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClientOptions {
     /// The api-version of every request. Default: the newest preview, `2025-03-02-preview`, the only one
     /// with custom ids and user details. An operation or option the version lacks fails before any I/O
@@ -56,23 +58,65 @@ impl Default for ClientOptions {
     }
 }
 
+impl ClientOptions {
+    /// Sets [`api_version`](Self::api_version).
+    #[must_use]
+    pub fn api_version(mut self, api_version: ApiVersion) -> Self {
+        self.api_version = api_version;
+        self
+    }
+
+    /// Sets [`retry`](Self::retry).
+    #[must_use]
+    pub fn retry(mut self, retry: RetryOptions) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets [`attempt_timeout`](Self::attempt_timeout): a `Duration`, or `None` for no per-attempt limit.
+    #[must_use]
+    pub fn attempt_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.attempt_timeout = timeout.into();
+        self
+    }
+
+    /// Sets [`timeout`](Self::timeout): a `Duration`, or `None` for no limit on the whole call.
+    #[must_use]
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// Sets [`application_id`](Self::application_id).
+    #[must_use]
+    pub fn application_id(mut self, application_id: impl Into<String>) -> Self {
+        self.application_id = Some(application_id.into());
+        self
+    }
+
+    /// Sets [`network`](Self::network).
+    #[must_use]
+    pub fn network(mut self, network: NetworkOptions) -> Self {
+        self.network = network;
+        self
+    }
+}
+
 /// Network settings of a client, the same for the async (reqwest) and blocking (ureq) clients.
 ///
 /// ```
 /// use acs_identity_core::{ClientOptions, NetworkOptions};
 ///
 /// # let corporate_root_der: Vec<u8> = Vec::new();
-/// let options = ClientOptions {
-///     network: NetworkOptions {
-///         proxy: Some("http://proxy.contoso.com:3128".to_owned()),
-///         root_certificates: vec![corporate_root_der],
-///         ..Default::default()
-///     },
-///     ..Default::default()
-/// };
+/// let options = ClientOptions::default().network(
+///     NetworkOptions::default()
+///         .proxy("http://proxy.contoso.com:3128")
+///         .root_certificate(corporate_root_der),
+/// );
 /// # let _ = options;
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NetworkOptions {
     /// An HTTP proxy for every request, `http://host:port` (credentials as `http://user:password@host:port`;
     /// they are never logged). Default: none set here, so the client follows the `HTTPS_PROXY`, `HTTP_PROXY`,
@@ -89,6 +133,27 @@ pub struct NetworkOptions {
 }
 
 impl NetworkOptions {
+    /// Sets [`proxy`](Self::proxy).
+    #[must_use]
+    pub fn proxy(mut self, proxy: impl Into<String>) -> Self {
+        self.proxy = Some(proxy.into());
+        self
+    }
+
+    /// Adds one DER certificate to [`root_certificates`](Self::root_certificates).
+    #[must_use]
+    pub fn root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(der.into());
+        self
+    }
+
+    /// Sets [`max_idle_connections_per_host`](Self::max_idle_connections_per_host).
+    #[must_use]
+    pub fn max_idle_connections_per_host(mut self, max: usize) -> Self {
+        self.max_idle_connections_per_host = Some(max);
+        self
+    }
+
     /// The proxy with any `user:password@` replaced by `[redacted]@`, for logs and `Debug`.
     pub fn proxy_redacted(&self) -> Option<String> {
         let proxy = self.proxy.as_deref()?;
@@ -152,12 +217,22 @@ impl fmt::Debug for NetworkOptions {
     }
 }
 
-/// Optional inputs of the clients' `create_user_with_options`.
+/// Optional inputs of the clients' `create_user_with_options`: `CreateUserOptions::default().custom_id(id)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CreateUserOptions {
     /// Your own id for the user (api-version `2025-03-02-preview`). Creating a user with a custom id that
     /// already exists returns the existing user, so such a create is safe to retry.
     pub custom_id: Option<CustomId>,
+}
+
+impl CreateUserOptions {
+    /// Sets [`custom_id`](Self::custom_id).
+    #[must_use]
+    pub fn custom_id(mut self, custom_id: CustomId) -> Self {
+        self.custom_id = Some(custom_id);
+        self
+    }
 }
 
 impl From<CreateUserOptions> for CreateUser {

@@ -6,7 +6,16 @@ use http::{HeaderMap, StatusCode};
 
 /// How persistently to retry. The defaults are the Azure SDK guidelines' (3 retries, 0.8 s
 /// initial delay, 60 s maximum delay) plus a 2 minute budget for the whole call.
+///
+/// ```
+/// use std::time::Duration;
+/// use acs_identity_core::RetryOptions;
+///
+/// let retry = RetryOptions::default().max_retries(5).max_total(Duration::from_secs(30));
+/// assert_eq!(retry.initial_delay, Duration::from_millis(800));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryOptions {
     /// Retries after the first attempt (`0` disables retrying).
     pub max_retries: u32,
@@ -26,6 +35,41 @@ impl Default for RetryOptions {
             max_delay: Duration::from_secs(60),
             max_total: Duration::from_secs(120),
         }
+    }
+}
+
+impl RetryOptions {
+    /// No retries at all: the first attempt's outcome is the call's.
+    pub fn none() -> Self {
+        Self::default().max_retries(0)
+    }
+
+    /// Sets [`max_retries`](Self::max_retries).
+    #[must_use]
+    pub fn max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = max_retries;
+        self
+    }
+
+    /// Sets [`initial_delay`](Self::initial_delay).
+    #[must_use]
+    pub fn initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// Sets [`max_delay`](Self::max_delay).
+    #[must_use]
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// Sets [`max_total`](Self::max_total).
+    #[must_use]
+    pub fn max_total(mut self, budget: Duration) -> Self {
+        self.max_total = budget;
+        self
     }
 }
 

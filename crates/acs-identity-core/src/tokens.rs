@@ -38,11 +38,21 @@ pub struct IssueToken {
     pub options: TokenOptions,
 }
 
-/// Optional inputs of [`IssueToken`].
+/// Optional inputs of [`IssueToken`]: `TokenOptions::default().lifetime(lifetime)`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TokenOptions {
     /// The token's lifetime (service default: 24 hours). Needs api-version 2023-10-01 or later.
     pub lifetime: Option<TokenLifetime>,
+}
+
+impl TokenOptions {
+    /// Sets [`lifetime`](Self::lifetime).
+    #[must_use]
+    pub fn lifetime(mut self, lifetime: TokenLifetime) -> Self {
+        self.lifetime = Some(lifetime);
+        self
+    }
 }
 
 impl IssueToken {

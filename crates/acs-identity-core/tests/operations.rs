@@ -126,13 +126,10 @@ fn the_capability_check_comes_first_and_names_the_version() {
 
 #[test]
 fn idempotency_of_every_operation() {
-    let custom_id = || Some(CustomId::new("alice").unwrap());
+    let custom_id = || CustomId::new("alice").unwrap();
     let with_custom_id = CreateUserAndToken {
         scopes: vec![TokenScope::Chat],
-        options: CreateUserAndTokenOptions {
-            custom_id: custom_id(),
-            lifetime: None,
-        },
+        options: CreateUserAndTokenOptions::default().custom_id(custom_id()),
     };
     // (operation, is_idempotent(), documented)
     let table: [(&str, bool, bool); 18] = [
@@ -143,10 +140,7 @@ fn idempotency_of_every_operation() {
         ),
         (
             "create_user with custom id",
-            CreateUser {
-                custom_id: custom_id(),
-            }
-            .is_idempotent(),
+            CreateUser::with_custom_id(custom_id()).is_idempotent(),
             true,
         ),
         (

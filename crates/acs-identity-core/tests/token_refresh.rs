@@ -361,10 +361,7 @@ fn failed_refreshes_back_off_exponentially_within_bounds() {
             ],
         ),
     ];
-    let policy = RefreshPolicy {
-        max_wait: secs(3600),
-        ..RefreshPolicy::default()
-    };
+    let policy = RefreshPolicy::default().max_wait(secs(3600));
     for (jitter, expected) in cases {
         let mut schedule = RefreshSchedule::new(policy, None, true, T0);
         let mut waits = Vec::new();

@@ -9,65 +9,25 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::io::Write as _;
-use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use acs_auth::AccessKey;
-use acs_identity_emulator::{Emulator, EntraApp, RunningEmulator};
+use acs_identity_emulator::RunningEmulator;
+use acs_identity_emulator::cli::EmulatorArgs;
 use clap::Parser;
-use uuid::Uuid;
 
 /// A local Azure Communication Services Identity service.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// The address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
-    host: IpAddr,
-    /// The port to listen on; 0 picks a free one.
-    #[arg(long, default_value_t = 0)]
-    port: u16,
-    /// The access key (base64). Default: the one stored under --data-dir, else 64 random bytes.
-    #[arg(long, env = "ACS_IDENTITY_EMULATOR_ACCESS_KEY", hide_env_values = true)]
-    access_key: Option<String>,
-    /// Keep the state in a SQLite database in this directory, across restarts.
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// The resource id of identity ids (`8:acs:<resource>_<guid>`). Default: stored, else random.
-    #[arg(long)]
-    resource_id: Option<Uuid>,
-    /// Serve HTTPS with a self-signed certificate for localhost, 127.0.0.1 and ::1.
-    #[arg(long)]
-    tls: bool,
-    /// Where to write the certificate (PEM). Default: <data-dir>/acs-identity-emulator-cert.pem, else a file
-    /// in the temporary directory. The path is printed on stderr.
-    #[arg(long, requires = "tls")]
-    tls_cert_out: Option<PathBuf>,
-    /// The client id of the Entra application registered with the emulator.
-    #[arg(long, requires = "entra_client_secret")]
-    entra_client_id: Option<Uuid>,
-    /// Its client secret.
-    #[arg(
-        long,
-        env = "ACS_IDENTITY_EMULATOR_ENTRA_CLIENT_SECRET",
-        hide_env_values = true,
-        requires = "entra_client_id"
-    )]
-    entra_client_secret: Option<String>,
-    /// Sign ACS access tokens with HS256 instead of RS256, for load tests: same claims, not the real
-    /// shape (see the README). RS256 is the default.
-    #[arg(long)]
-    fast_tokens: bool,
-    /// Log filter (error, warn, info, debug, trace, or a tracing directive).
-    #[arg(long, default_value = "info")]
-    log_level: String,
+    #[command(flatten)]
+    emulator: EmulatorArgs,
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let args = Args::parse().emulator;
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(args.log_level.as_deref().unwrap_or("info"))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -84,28 +44,12 @@ fn main() -> ExitCode {
     runtime.block_on(run(args))
 }
 
-async fn run(args: Args) -> ExitCode {
+async fn run(args: EmulatorArgs) -> ExitCode {
     let signals = Signals::listen();
-    let mut builder = Emulator::builder().address(SocketAddr::new(args.host, args.port));
-    if let Some(key) = &args.access_key {
-        match AccessKey::from_base64(key) {
-            Ok(key) => builder = builder.access_key(key),
-            Err(error) => return fail(&format!("--access-key: {error}")),
-        }
-    }
-    if let Some(dir) = &args.data_dir {
-        builder = builder.data_dir(dir);
-    }
-    if let Some(id) = args.resource_id {
-        builder = builder.resource_id(id);
-    }
-    if let (Some(id), Some(secret)) = (args.entra_client_id, &args.entra_client_secret) {
-        builder = builder.entra_app(EntraApp::new(id, secret.clone()));
-    }
-    if args.tls {
-        builder = builder.self_signed_tls();
-    }
-    builder = builder.fast_tokens(args.fast_tokens);
+    let builder = match args.builder() {
+        Ok(builder) => builder,
+        Err(message) => return fail(&message),
+    };
     let emulator = match builder.start().await {
         Ok(emulator) => emulator,
         Err(error) => return fail(&error.to_string()),
@@ -132,7 +76,7 @@ async fn run(args: Args) -> ExitCode {
 }
 
 /// The rest of what a user needs, on stderr.
-fn describe(emulator: &RunningEmulator, args: &Args) -> Result<(), String> {
+fn describe(emulator: &RunningEmulator, args: &EmulatorArgs) -> Result<(), String> {
     eprintln!("endpoint: {}", emulator.endpoint());
     eprintln!("resource id: {}", emulator.resource_id());
     eprintln!(
@@ -159,17 +103,7 @@ fn describe(emulator: &RunningEmulator, args: &Args) -> Result<(), String> {
             emulator.endpoint()
         );
     }
-    if let Some(pem) = emulator.tls_certificate_pem() {
-        let path = match (&args.tls_cert_out, &args.data_dir) {
-            (Some(path), _) => path.clone(),
-            (None, Some(dir)) => dir.join("acs-identity-emulator-cert.pem"),
-            (None, None) => std::env::temp_dir().join(format!(
-                "acs-identity-emulator-{}.pem",
-                emulator.local_addr().port()
-            )),
-        };
-        std::fs::write(&path, pem)
-            .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    if let Some(path) = args.write_certificate(emulator)? {
         eprintln!("tls certificate: {}", path.display());
     }
     Ok(())

@@ -717,11 +717,11 @@ async fn exchanges_entra_tokens_at_the_emulator() {
 
     // Entra ID users: an assignment lets them exchange; the token is a valid ACS token.
     let user = EntraUser::for_entra_exchange(Uuid::new_v4(), app_id);
-    let settings = EntraAssignmentSettings {
-        tenant_id: tenant_id.clone(),
-        principal_type: EntraPrincipalType::User,
-        client_ids: vec![app_id.to_string()],
-    };
+    let settings = EntraAssignmentSettings::new(
+        tenant_id.clone(),
+        EntraPrincipalType::User,
+        vec![app_id.to_string()],
+    );
     client
         .upsert_entra_assignment(&user.object_id.to_string(), settings)
         .await

@@ -21,14 +21,8 @@ mod cancellation {
     use crate::sdk::{CallOptions, ClientOptions, RetryOptions};
 
     fn retrying() -> ClientOptions {
-        let retry = RetryOptions {
-            initial_delay: Duration::from_millis(5),
-            ..RetryOptions::default()
-        };
-        ClientOptions {
-            retry,
-            ..ClientOptions::default()
-        }
+        let retry = RetryOptions::default().initial_delay(Duration::from_millis(5));
+        ClientOptions::default().retry(retry)
     }
 
     // Dropped while it waits to retry: the retry never happens.

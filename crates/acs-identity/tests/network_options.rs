@@ -39,26 +39,21 @@ fn client(network: NetworkOptions) -> CommunicationIdentityClient {
     // Nothing listens on the discard port: only a proxy can answer.
     let endpoint = Endpoint::parse("http://127.0.0.1:9").unwrap();
     let key = AccessKey::from_bytes(vec![7; 32]);
-    let options = ClientOptions {
-        retry: RetryOptions {
-            max_retries: 0,
-            ..Default::default()
-        },
-        attempt_timeout: Some(Duration::from_secs(10)),
-        network,
-        ..Default::default()
-    };
+    let options = ClientOptions::default()
+        .retry(RetryOptions::default().max_retries(0))
+        .attempt_timeout(Duration::from_secs(10))
+        .network(network);
     CommunicationIdentityClient::with_access_key(endpoint, key, options)
 }
 
 #[tokio::test]
 async fn requests_go_through_the_configured_proxy() {
     let (url, seen) = proxy();
-    let client = client(NetworkOptions {
-        proxy: Some(url),
-        max_idle_connections_per_host: Some(1),
-        ..Default::default()
-    });
+    let client = client(
+        NetworkOptions::default()
+            .proxy(url)
+            .max_idle_connections_per_host(1),
+    );
     // reqwest sends plain-HTTP requests to the proxy in absolute form (HTTPS would be tunnelled).
     let error = client.create_user().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Service, "{error}");
@@ -71,10 +66,7 @@ async fn requests_go_through_the_configured_proxy() {
 
 #[tokio::test]
 async fn an_invalid_proxy_fails_calls_without_echoing_its_password() {
-    let client = client(NetworkOptions {
-        proxy: Some("::not a url:alice:s3cret@".to_owned()),
-        ..Default::default()
-    });
+    let client = client(NetworkOptions::default().proxy("::not a url:alice:s3cret@".to_owned()));
     let error = client.create_user().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     let message = format!("{error} {error:?}");
@@ -84,10 +76,9 @@ async fn an_invalid_proxy_fails_calls_without_echoing_its_password() {
 
 #[tokio::test]
 async fn a_pem_root_certificate_is_refused_with_a_hint() {
-    let client = client(NetworkOptions {
-        root_certificates: vec![b"-----BEGIN CERTIFICATE-----\n".to_vec()],
-        ..Default::default()
-    });
+    let client = client(
+        NetworkOptions::default().root_certificate(b"-----BEGIN CERTIFICATE-----\n".to_vec()),
+    );
     let error = client.create_user().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     assert!(

@@ -63,18 +63,15 @@ async fn a_trace_capture_of_a_whole_session_holds_no_secret() {
         .get_token(&user, &[TokenScope::Chat], TokenOptions::default())
         .await
         .unwrap();
-    let options = CreateUserAndTokenOptions {
-        custom_id: Some(CustomId::new("hygiene").unwrap()),
-        ..Default::default()
-    };
+    let options = CreateUserAndTokenOptions::default().custom_id(CustomId::new("hygiene").unwrap());
     let created = client
         .create_user_and_token(&[TokenScope::Voip], options)
         .await
         .unwrap();
     client
-        .create_user_with_options(CreateUserOptions {
-            custom_id: Some(CustomId::new("hygiene").unwrap()),
-        })
+        .create_user_with_options(
+            CreateUserOptions::default().custom_id(CustomId::new("hygiene").unwrap()),
+        )
         .await
         .unwrap();
     client.get_user_detail(&user).await.unwrap();

@@ -50,9 +50,7 @@ async fn calls(
                 results.record(&created);
             }
             Call::CreateUserWithCustomId(custom_id) => {
-                let options = CreateUserOptions {
-                    custom_id: Some(custom_id.clone()),
-                };
+                let options = CreateUserOptions::default().custom_id(custom_id.clone());
                 let created = preview.create_user_with_options(options).await;
                 if let Ok(user) = &created {
                     results.map_custom_id(&custom_id, user);
@@ -128,9 +126,8 @@ async fn soak_against(emulator: &RunningEmulator) {
 
     // Without faults, every custom id still gives the identity the soak saw, and that identity knows it.
     for (custom_id, id) in results.custom_ids() {
-        let options = CreateUserOptions {
-            custom_id: Some(CustomId::new(custom_id.clone()).unwrap()),
-        };
+        let options =
+            CreateUserOptions::default().custom_id(CustomId::new(custom_id.clone()).unwrap());
         let user = preview.create_user_with_options(options).await.unwrap();
         assert_eq!(user.id(), id, "custom id {custom_id} moved");
         let detail = preview.get_user_detail(&user).await.unwrap();

@@ -219,9 +219,7 @@ async fn resolve(
     shared: &Shared,
     caller: &Caller,
 ) -> Result<CommunicationUserIdentifier, ApiError> {
-    let options = CreateUserOptions {
-        custom_id: Some(caller.custom_id.clone()),
-    };
+    let options = CreateUserOptions::default().custom_id(caller.custom_id.clone());
     shared
         .client
         .create_user_with_options(options)
@@ -345,10 +343,9 @@ async fn issue_token(
     let issued = shared
         .tokens
         .get_or_issue(place, || async {
-            let options = CreateUserAndTokenOptions {
-                lifetime: Some(lifetime),
-                custom_id: Some(caller.custom_id.clone()),
-            };
+            let options = CreateUserAndTokenOptions::default()
+                .lifetime(lifetime)
+                .custom_id(caller.custom_id.clone());
             let issued = shared
                 .client
                 .create_user_and_token(&scopes, options)

@@ -132,16 +132,11 @@ impl TokenService {
 }
 
 fn acs_client(config: &Config) -> Result<CommunicationIdentityClient, BuildError> {
-    let options = ClientOptions {
-        timeout: Some(config.acs.timeout),
-        attempt_timeout: Some(config.acs.timeout),
-        application_id: Some("acs-token-service".to_owned()),
-        retry: RetryOptions {
-            max_total: config.acs.timeout,
-            ..RetryOptions::default()
-        },
-        ..ClientOptions::default()
-    };
+    let options = ClientOptions::default()
+        .timeout(config.acs.timeout)
+        .attempt_timeout(config.acs.timeout)
+        .application_id("acs-token-service".to_owned())
+        .retry(RetryOptions::default().max_total(config.acs.timeout));
     Ok(match &config.acs.credential {
         AcsCredential::ConnectionString(connection_string) => {
             CommunicationIdentityClient::new(connection_string.clone(), options)

@@ -83,10 +83,7 @@ impl EntraCommunicationTokenCredentialOptions {
         margin: Duration,
     ) -> Result<Arc<dyn Refresh>, CredentialBuildError> {
         let target = TokenExchangeTarget::for_scopes(&self.scopes)?;
-        let options = ClientOptions {
-            api_version: target.api_version(),
-            ..ClientOptions::default()
-        };
+        let options = ClientOptions::default().api_version(target.api_version());
         // The exchanges carry the user's own Entra ID token, so the client's credential is never used.
         let unused = EntraToken::new("", SystemTime::UNIX_EPOCH);
         let client =

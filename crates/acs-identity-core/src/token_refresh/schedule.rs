@@ -8,8 +8,10 @@ use time::OffsetDateTime;
 use super::error::TokenRefreshError;
 
 /// The timings of a [`RefreshSchedule`]. The defaults are the official SDKs' (10 and 2 minutes)
-/// plus the retry rules they lack.
+/// plus the retry rules they lack. `#[non_exhaustive]`: start from `RefreshPolicy::default()` and set fields
+/// with the builder methods (`RefreshPolicy::default().proactive_margin(Duration::from_secs(300))`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RefreshPolicy {
     /// A proactive refresh happens this long before the token expires. Default: 10 minutes.
     pub proactive_margin: Duration,
@@ -37,6 +39,50 @@ impl Default for RefreshPolicy {
             retry_max_delay: Duration::from_secs(2 * 60),
             max_wait: Duration::from_secs(5 * 60),
         }
+    }
+}
+
+impl RefreshPolicy {
+    /// Sets [`proactive_margin`](Self::proactive_margin).
+    #[must_use]
+    pub fn proactive_margin(mut self, value: Duration) -> Self {
+        self.proactive_margin = value;
+        self
+    }
+
+    /// Sets [`on_demand_margin`](Self::on_demand_margin).
+    #[must_use]
+    pub fn on_demand_margin(mut self, value: Duration) -> Self {
+        self.on_demand_margin = value;
+        self
+    }
+
+    /// Sets [`min_interval`](Self::min_interval).
+    #[must_use]
+    pub fn min_interval(mut self, value: Duration) -> Self {
+        self.min_interval = value;
+        self
+    }
+
+    /// Sets [`retry_initial_delay`](Self::retry_initial_delay).
+    #[must_use]
+    pub fn retry_initial_delay(mut self, value: Duration) -> Self {
+        self.retry_initial_delay = value;
+        self
+    }
+
+    /// Sets [`retry_max_delay`](Self::retry_max_delay).
+    #[must_use]
+    pub fn retry_max_delay(mut self, value: Duration) -> Self {
+        self.retry_max_delay = value;
+        self
+    }
+
+    /// Sets [`max_wait`](Self::max_wait).
+    #[must_use]
+    pub fn max_wait(mut self, value: Duration) -> Self {
+        self.max_wait = value;
+        self
     }
 }
 

@@ -40,10 +40,10 @@ scenario!(no_secret_reaches_the_logs(env) {
     env.emulator.faults().push(FaultRule::next(1, throttle).only(Operation::IssueAccessToken));
     secrets.push(aw!(env.client.get_token(&user, &[TokenScope::Chat], TokenOptions::default())).unwrap().into_token());
     let custom_id = CustomId::new("logged-user").unwrap();
-    let options = CreateUserAndTokenOptions { custom_id: Some(custom_id.clone()), ..Default::default() };
+    let options = CreateUserAndTokenOptions::default().custom_id(custom_id.clone());
     let created = aw!(env.client.create_user_and_token(&[TokenScope::Voip], options)).unwrap();
     secrets.push(created.access_token.token().to_owned());
-    aw!(env.client.create_user_with_options(CreateUserOptions { custom_id: Some(custom_id) })).unwrap();
+    aw!(env.client.create_user_with_options(CreateUserOptions::default().custom_id(custom_id))).unwrap();
     aw!(env.client.get_user_detail(&user)).unwrap();
     let (object_id, app_id) = (Uuid::new_v4(), Uuid::new_v4());
     let teams_token = env.emulator.issue_entra_user_token(&EntraUser::teams_user(object_id, app_id));

@@ -58,7 +58,7 @@ scenario!(every_operation_exposes_its_response(env = Emulator::builder().entra_a
 
     let (id, options) = ticket(n);
     let custom_id = CustomId::new(format!("user-{}", Uuid::new_v4())).unwrap();
-    let both = CreateUserAndTokenOptions { custom_id: Some(custom_id), ..Default::default() };
+    let both = CreateUserAndTokenOptions::default().custom_id(custom_id);
     let response = aw!(client.create_user_and_token_with_response(&[TokenScope::Chat], both, &options)).unwrap();
     exposes(&env, &response, &id);
 
@@ -98,11 +98,7 @@ scenario!(every_operation_exposes_its_response(env = Emulator::builder().entra_a
     let (id, options) = ticket(n);
     exposes(&env, &aw!(client.delete_teams_extension_assignment_with_response(&tenant_id, &object, &options)).unwrap(), &id);
 
-    let settings = EntraAssignmentSettings {
-        tenant_id: tenant_id.clone(),
-        principal_type: EntraPrincipalType::User,
-        client_ids: vec![app_id.to_string()],
-    };
+    let settings = EntraAssignmentSettings::new(tenant_id.clone(), EntraPrincipalType::User, vec![app_id.to_string()]);
     let object_ids: Vec<String> = (0..3).map(|_| Uuid::new_v4().to_string()).collect();
     for object_id in &object_ids {
         let (id, options) = ticket(n);
@@ -156,7 +152,7 @@ scenario!(errors_expose_what_responses_do(env) {
 
 scenario!(a_call_deadline_beats_the_clients(env) {
     // A client allowing 10 s per call; the call allows 300 ms.
-    let patient = env.client_with(ClientOptions { attempt_timeout: None, timeout: Some(Duration::from_secs(10)), ..ClientOptions::default() });
+    let patient = env.client_with(ClientOptions::default().attempt_timeout(None).timeout(Duration::from_secs(10)));
     env.emulator.faults().push(FaultRule::next(1, Fault::Latency(Duration::from_secs(3))).only(Operation::CreateIdentity));
     let started = Instant::now();
     let options = CallOptions::default().timeout(Duration::from_millis(300));
@@ -168,7 +164,7 @@ scenario!(a_call_deadline_beats_the_clients(env) {
     assert!(error.client_request_id().is_some());
 
     // A client allowing 200 ms; the call allows 5 s and outlasts a 500 ms answer.
-    let hasty = env.client_with(ClientOptions { timeout: Some(Duration::from_millis(200)), ..ClientOptions::default() });
+    let hasty = env.client_with(ClientOptions::default().timeout(Duration::from_millis(200)));
     env.emulator.faults().push(FaultRule::next(1, Fault::Latency(Duration::from_millis(500))).only(Operation::CreateIdentity));
     let options = CallOptions::default().timeout(Duration::from_secs(5));
     let response = aw!(hasty.create_user_with_response(CreateUserOptions::default(), &options)).unwrap();
@@ -179,8 +175,8 @@ scenario!(a_call_deadline_beats_the_clients(env) {
 });
 
 scenario!(a_call_retry_policy_replaces_the_clients(env) {
-    let retrying = RetryOptions { max_retries: 3, initial_delay: Duration::from_millis(5), ..RetryOptions::default() };
-    let client = env.client_with(ClientOptions { retry: retrying, ..ClientOptions::default() });
+    let retrying = RetryOptions::default().max_retries(3).initial_delay(Duration::from_millis(5));
+    let client = env.client_with(ClientOptions::default().retry(retrying));
     let user = aw!(client.create_user()).unwrap();
     let unavailable = Fault::Status { status: 503, retry_after: Some(RetryAfter::Milliseconds(5)) };
 
@@ -190,7 +186,7 @@ scenario!(a_call_retry_policy_replaces_the_clients(env) {
 
     env.emulator.requests().reset();
     env.emulator.faults().push(FaultRule::next(1, unavailable).only(Operation::RevokeAccessTokens));
-    let once = CallOptions::default().retry(RetryOptions { max_retries: 0, ..retrying });
+    let once = CallOptions::default().retry(retrying.max_retries(0));
     let error = aw!(client.revoke_tokens_with_response(&user, &once)).unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(error.attempts(), 1);
@@ -229,7 +225,7 @@ scenario!(extra_headers_go_on_every_attempt(env) {
     let client = CommunicationIdentityClient::with_access_key(
         Endpoint::parse(&proxy.url).unwrap(),
         env.emulator.access_key().clone(),
-        ClientOptions { retry: RetryOptions { initial_delay: Duration::from_millis(5), ..RetryOptions::default() }, ..ClientOptions::default() },
+        ClientOptions::default().retry(RetryOptions::default().initial_delay(Duration::from_millis(5))),
     );
     let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     let options = CallOptions::default().header("traceparent", traceparent).header("X-Contoso-Tenant", "fabrikam");

@@ -21,15 +21,13 @@ use crate::sdk::{
 
 /// Retries fast enough for tests: the delays come from the injected `retry-after-ms` or are a few ms.
 fn quick_retries(max_retries: u32) -> ClientOptions {
-    ClientOptions {
-        retry: RetryOptions {
-            max_retries,
-            initial_delay: Duration::from_millis(5),
-            max_delay: Duration::from_secs(2),
-            max_total: Duration::from_secs(10),
-        },
-        ..ClientOptions::default()
-    }
+    ClientOptions::default().retry(
+        RetryOptions::default()
+            .max_retries(max_retries)
+            .initial_delay(Duration::from_millis(5))
+            .max_delay(Duration::from_secs(2))
+            .max_total(Duration::from_secs(10)),
+    )
 }
 
 fn throttle_ms(ms: u64) -> Fault {
@@ -72,7 +70,7 @@ scenario!(create_user_then_issue_tokens(env) {
         other => panic!("the issued token is not valid: {other:?}"),
     }
 
-    let one_hour = TokenOptions { lifetime: Some(TokenLifetime::from_minutes(60).unwrap()) };
+    let one_hour = TokenOptions::default().lifetime(TokenLifetime::from_minutes(60).unwrap());
     let token = aw!(env.client.get_token(&user, &[TokenScope::ChatJoin], one_hour)).unwrap();
     assert!((3600 - 120..=3600).contains(&seconds_until(token.expires_on())));
     assert_eq!(env.emulator.requests().count(Operation::IssueAccessToken), 2);
@@ -80,7 +78,7 @@ scenario!(create_user_then_issue_tokens(env) {
 
 scenario!(custom_id_is_idempotent(env) {
     let custom_id = unique_custom_id();
-    let options = CreateUserOptions { custom_id: Some(custom_id.clone()) };
+    let options = CreateUserOptions::default().custom_id(custom_id.clone());
     let first = aw!(env.client.create_user_with_options(options.clone())).unwrap();
     let second = aw!(env.client.create_user_with_options(options)).unwrap();
     assert_eq!(first, second);
@@ -107,10 +105,7 @@ scenario!(user_detail_records_the_last_token(env) {
 
 scenario!(create_user_and_token_in_one_call(env) {
     let custom_id = unique_custom_id();
-    let options = CreateUserAndTokenOptions {
-        lifetime: Some(TokenLifetime::from_minutes(120).unwrap()),
-        custom_id: Some(custom_id.clone()),
-    };
+    let options = CreateUserAndTokenOptions::default().lifetime(TokenLifetime::from_minutes(120).unwrap()).custom_id(custom_id.clone());
     let created = aw!(env.client.create_user_and_token(&[TokenScope::VoipJoin], options.clone())).unwrap();
     assert!((7200 - 120..=7200).contains(&seconds_until(created.access_token.expires_on())));
     assert_eq!(created.custom_id.as_deref(), Some(custom_id.as_str()));
@@ -178,11 +173,7 @@ scenario!(teams_extension_assignments_and_exchange(env) {
 scenario!(entra_assignments_and_exchange(env = Emulator::builder().entra_assignments_page_size(2)) {
     let tenant_id = env.emulator.entra_tenant_id().to_string();
     let app_id = Uuid::new_v4();
-    let settings = EntraAssignmentSettings {
-        tenant_id: tenant_id.clone(),
-        principal_type: EntraPrincipalType::User,
-        client_ids: vec![app_id.to_string()],
-    };
+    let settings = EntraAssignmentSettings::new(tenant_id.clone(), EntraPrincipalType::User, vec![app_id.to_string()]);
     let mut object_ids: Vec<String> = (0..3).map(|_| Uuid::new_v4().to_string()).collect();
     object_ids.sort();
     for object_id in &object_ids {
@@ -238,8 +229,8 @@ scenario!(service_errors_carry_every_field(env) {
 });
 
 scenario!(invalid_input_fails_before_any_request(env) {
-    let stable = env.client_with(ClientOptions { api_version: ApiVersion::V2023_10_01, ..ClientOptions::default() });
-    let options = CreateUserOptions { custom_id: Some(unique_custom_id()) };
+    let stable = env.client_with(ClientOptions::default().api_version(ApiVersion::V2023_10_01));
+    let options = CreateUserOptions::default().custom_id(unique_custom_id());
     let error = aw!(stable.create_user_with_options(options)).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(error.to_string().contains("2025-03-02-preview"), "{error}");
@@ -247,7 +238,7 @@ scenario!(invalid_input_fails_before_any_request(env) {
     assert_eq!(aw!(stable.get_user_detail(&user)).unwrap_err().kind(), ErrorKind::InvalidInput);
     assert_eq!(aw!(env.client.get_token(&user, &[], TokenOptions::default())).unwrap_err().kind(), ErrorKind::InvalidInput);
 
-    let bad_app_id = env.client_with(ClientOptions { application_id: Some("has spaces".into()), ..ClientOptions::default() });
+    let bad_app_id = env.client_with(ClientOptions::default().application_id("has spaces"));
     assert_eq!(aw!(bad_app_id.create_user()).unwrap_err().kind(), ErrorKind::InvalidInput);
 
     assert_eq!(env.emulator.requests().total(), 0, "{:?}", env.emulator.requests().counts());
@@ -255,7 +246,7 @@ scenario!(invalid_input_fails_before_any_request(env) {
 });
 
 scenario!(requests_carry_ids_and_user_agent(env) {
-    let client = env.client_with(ClientOptions { application_id: Some("scenario-app".into()), ..ClientOptions::default() });
+    let client = env.client_with(ClientOptions::default().application_id("scenario-app"));
     env.emulator.faults().push(FaultRule::next(1, throttle_ms(10)).only(Operation::CreateIdentity));
     aw!(client.create_user()).unwrap();
     aw!(client.create_user()).unwrap();
@@ -312,7 +303,7 @@ scenario!(create_without_custom_id_is_not_retried_after_503(env) {
 
     // With a custom id a repeat is harmless, so it is retried.
     env.emulator.faults().push(FaultRule::next(1, unavailable_ms(5)).only(Operation::CreateIdentity));
-    let options = CreateUserOptions { custom_id: Some(unique_custom_id()) };
+    let options = CreateUserOptions::default().custom_id(unique_custom_id());
     aw!(client.create_user_with_options(options)).unwrap();
     assert_eq!(env.emulator.requests().count(Operation::CreateIdentity), 3);
 
@@ -337,10 +328,7 @@ scenario!(dropped_connections(env) {
 });
 
 scenario!(attempt_timeout(env) {
-    let client = env.client_with(ClientOptions {
-        attempt_timeout: Some(Duration::from_millis(200)),
-        ..quick_retries(0)
-    });
+    let client = env.client_with(quick_retries(0).attempt_timeout(Duration::from_millis(200)));
     env.emulator.faults().push(FaultRule::next(1, Fault::Latency(Duration::from_secs(3))).only(Operation::CreateIdentity));
     let started = Instant::now();
     let error = aw!(client.create_user()).unwrap_err();
@@ -349,14 +337,10 @@ scenario!(attempt_timeout(env) {
 });
 
 scenario!(overall_timeout_covers_retries(env) {
-    let client = env.client_with(ClientOptions {
-        attempt_timeout: None,
-        timeout: Some(Duration::from_millis(400)),
-        ..quick_retries(5)
-    });
+    let client = env.client_with(quick_retries(5).attempt_timeout(None).timeout(Duration::from_millis(400)));
     env.emulator.faults().push(FaultRule::next(10, Fault::Latency(Duration::from_secs(3))).only(Operation::CreateIdentity));
     let started = Instant::now();
-    let error = aw!(client.create_user_with_options(CreateUserOptions { custom_id: Some(unique_custom_id()) })).unwrap_err();
+    let error = aw!(client.create_user_with_options(CreateUserOptions::default().custom_id(unique_custom_id()))).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Timeout, "{error:?}");
     assert!(error.to_string().contains("400ms"), "{error}");
     assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());

@@ -36,13 +36,12 @@ pub(crate) const LATENCY: Duration = Duration::from_millis(400);
 pub(crate) const SOAK_BOUND: Duration = Duration::from_secs(120);
 
 pub(crate) fn retry_options() -> RetryOptions {
-    RetryOptions {
-        max_retries: 3,
-        initial_delay: Duration::from_millis(2),
-        max_delay: Duration::from_millis(8),
+    RetryOptions::default()
+        .max_retries(3)
+        .initial_delay(Duration::from_millis(2))
+        .max_delay(Duration::from_millis(8))
         // Never the limit here: attempts are.
-        max_total: Duration::from_secs(10),
-    }
+        .max_total(Duration::from_secs(10))
 }
 
 /// About 30% of ACS requests meet a fault. Rules draw in order and the first outcome wins; latency comes
@@ -73,12 +72,10 @@ pub(crate) fn client(
     key: &crate::sdk::AccessKey,
     api_version: ApiVersion,
 ) -> CommunicationIdentityClient {
-    let options = ClientOptions {
-        api_version,
-        retry: retry_options(),
-        attempt_timeout: Some(ATTEMPT_TIMEOUT),
-        ..Default::default()
-    };
+    let options = ClientOptions::default()
+        .api_version(api_version)
+        .retry(retry_options())
+        .attempt_timeout(ATTEMPT_TIMEOUT);
     CommunicationIdentityClient::with_access_key(
         Endpoint::parse(endpoint).unwrap(),
         key.clone(),

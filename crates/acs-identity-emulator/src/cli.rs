@@ -48,7 +48,7 @@ pub struct EmulatorArgs {
     /// Serve HTTPS with a self-signed certificate for localhost, 127.0.0.1 and ::1.
     #[arg(long)]
     pub tls: bool,
-    /// Where to write the certificate (PEM). Default: <data-dir>/acs-identity-emulator-cert.pem, else a file
+    /// Where to write the certificate (PEM). Default: DATA_DIR/acs-identity-emulator-cert.pem, else a file
     /// in the temporary directory. The path is printed on stderr.
     #[arg(long, requires = "tls")]
     pub tls_cert_out: Option<PathBuf>,

@@ -31,9 +31,10 @@ fn main() -> ExitCode {
     // The emulator's own log at info by default: above all why it refused a request (the missing header, the
     // date skew, the string-to-sign it expected), which no real service says.
     let emulator_filter = match &cli.command {
-        Command::Emulator(args) => args.log_level.clone().or_else(|| {
-            (!cli.global.quiet).then(|| "warn,acs_identity_emulator=info".to_owned())
-        }),
+        Command::Emulator(args) => args
+            .log_level
+            .clone()
+            .or_else(|| (!cli.global.quiet).then(|| "warn,acs_identity_emulator=info".to_owned())),
         _ => None,
     };
     logging::init(&cli.global, emulator_filter.as_deref());

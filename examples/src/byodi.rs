@@ -8,7 +8,7 @@ use acs_identity::{
 };
 
 use crate::quickstart::CUSTOM_ID;
-use crate::{BoxError, rfc3339};
+use crate::{BoxError, rfc3339, truncated};
 
 /// The title line, as in the official .NET sample.
 pub const TITLE: &str = "Azure Communication Services - Durable Identities BYOID Quickstart";
@@ -59,7 +59,11 @@ pub async fn run(
     let token = client
         .get_token(&user, &[TokenScope::Chat], TokenOptions::default())
         .await?;
-    writeln!(out, "\nIssued access token with 'chat' scope:")?;
+    writeln!(
+        out,
+        "\nIssued access token with 'chat' scope: {}",
+        truncated(token.token())
+    )?;
     writeln!(out, "Token expires at: {}", rfc3339(token.expires_on()))?;
 
     client.delete_user(&standard).await?;

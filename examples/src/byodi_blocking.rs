@@ -9,7 +9,7 @@ use acs_identity_blocking::{
 
 use crate::byodi::TITLE;
 use crate::quickstart::CUSTOM_ID;
-use crate::{BoxError, rfc3339};
+use crate::{BoxError, rfc3339, truncated};
 
 /// Runs the example against `client`'s resource, printing to `out`.
 pub fn run(client: &CommunicationIdentityClient, out: &mut impl Write) -> Result<(), BoxError> {
@@ -52,7 +52,11 @@ pub fn run(client: &CommunicationIdentityClient, out: &mut impl Write) -> Result
     )?;
 
     let token = client.get_token(&user, &[TokenScope::Chat], TokenOptions::default())?;
-    writeln!(out, "\nIssued access token with 'chat' scope:")?;
+    writeln!(
+        out,
+        "\nIssued access token with 'chat' scope: {}",
+        truncated(token.token())
+    )?;
     writeln!(out, "Token expires at: {}", rfc3339(token.expires_on()))?;
 
     client.delete_user(&standard)?;

@@ -131,7 +131,7 @@ const BYODI: &[&str] = &[
     "",
     "Validation successful: Both identities have the same ID as expected.",
     "",
-    "Issued access token with 'chat' scope:",
+    "Issued access token with 'chat' scope: eyJ*",
     "Token expires at: 20*",
     "",
     "Deleted identities.",
@@ -271,4 +271,153 @@ async fn a_malformed_connection_string_names_the_variable_not_the_key() {
         )
     );
     assert!(!message.contains("c2VjcmV0LWtleQ"), "{message}");
+}
+
+/// The workspace README and this package's: their `text` blocks show what the examples print.
+const READMES: &[(&str, &str)] = &[
+    ("README.md", include_str!("../../README.md")),
+    ("examples/README.md", include_str!("../README.md")),
+];
+
+/// The `text` blocks of `readme` whose second line (after the resource line) is an example's title, with
+/// that title.
+fn shown_outputs(readme: &str) -> Vec<(&str, Vec<&str>)> {
+    let mut blocks = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        if line != "```text" {
+            continue;
+        }
+        let block: Vec<&str> = lines.by_ref().take_while(|line| *line != "```").collect();
+        if let Some(title) = block
+            .get(1)
+            .copied()
+            .filter(|title| [quickstart::TITLE, byodi::TITLE, manage_tokens::TITLE].contains(title))
+        {
+            blocks.push((title, block));
+        }
+    }
+    blocks
+}
+
+/// `line` with what changes on every run (ids, truncated tokens, the emulator's address, times) replaced by a
+/// placeholder. Times must be RFC 3339 in UTC to the second (`2026-12-03T09:00:00Z`), in the README as in the
+/// output, and tokens truncated: anything else stays as is and so must match exactly.
+fn shape(line: &str) -> String {
+    let is_uuid = |text: &str| uuid::Uuid::parse_str(text).is_ok();
+    let is_time = |word: &str| {
+        word.len() == "2026-12-03T09:00:00Z".len()
+            && word.ends_with('Z')
+            && time::OffsetDateTime::parse(word, &time::format_description::well_known::Rfc3339)
+                .is_ok()
+    };
+    line.split(' ')
+        .map(|word| {
+            if word
+                .strip_prefix("8:acs:")
+                .and_then(|id| id.split_once('_'))
+                .is_some_and(|(resource, user)| is_uuid(resource) && is_uuid(user))
+            {
+                "<id>"
+            } else if word.starts_with("eyJ") && word.ends_with("...") && word.len() == 23 {
+                "<token>"
+            } else if word.starts_with("http://127.0.0.1:") && word.ends_with('/') {
+                "<endpoint>"
+            } else if is_time(word) {
+                "<time>"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Checks that `output` prints what `shown` shows, but for what changes on every run.
+fn assert_shown(readme: &str, shown: &[&str], output: &[u8]) {
+    let output = String::from_utf8_lossy(output);
+    let printed: Vec<String> = output.lines().map(shape).collect();
+    let shown: Vec<String> = shown.iter().copied().map(shape).collect();
+    assert_eq!(
+        shown, printed,
+        "{readme} shows another output than the example prints:\n{output}"
+    );
+}
+
+#[test]
+fn the_readmes_show_every_example() {
+    fn titles(readme: &str) -> Vec<&str> {
+        shown_outputs(readme)
+            .into_iter()
+            .map(|(title, _)| title)
+            .collect()
+    }
+    assert_eq!(titles(READMES[0].1), [quickstart::TITLE]);
+    assert_eq!(
+        titles(READMES[1].1),
+        [quickstart::TITLE, byodi::TITLE, manage_tokens::TITLE]
+    );
+}
+
+#[tokio::test]
+async fn the_readmes_show_what_the_async_examples_print() {
+    for (readme, text) in READMES {
+        for (title, shown) in shown_outputs(text) {
+            let mut output = Vec::new();
+            let resource = Resource::from_connection_string_or_emulator(None, &mut output)
+                .await
+                .expect("resource");
+            let client = resource.client();
+            match title {
+                quickstart::TITLE => quickstart::run(&client, &mut output).await,
+                byodi::TITLE => byodi::run(&client, &mut output).await,
+                _ => {
+                    let teams_user =
+                        teams_user_from_emulator(resource.emulator().expect("emulator"));
+                    manage_tokens::run(&client, Some(teams_user), &mut output).await
+                }
+            }
+            .expect("the example");
+            assert_shown(readme, &shown, &output);
+        }
+    }
+}
+
+#[test]
+fn the_readmes_show_what_the_blocking_examples_print() {
+    for (readme, text) in READMES {
+        for (title, shown) in shown_outputs(text) {
+            let mut output = Vec::new();
+            let resource = BlockingResource::from_connection_string_or_emulator(None, &mut output)
+                .expect("resource");
+            let client = resource.client();
+            match title {
+                quickstart::TITLE => quickstart_blocking::run(&client, &mut output),
+                byodi::TITLE => byodi_blocking::run(&client, &mut output),
+                _ => {
+                    let teams_user =
+                        teams_user_from_emulator(resource.emulator().expect("emulator"));
+                    manage_tokens_blocking::run(&client, Some(teams_user), &mut output)
+                }
+            }
+            .expect("the example");
+            assert_shown(readme, &shown, &output);
+        }
+    }
+}
+
+#[test]
+fn shape_keeps_what_must_match() {
+    assert_eq!(
+        shape("Token expires at: 2026-12-03T09:00:00Z"),
+        "Token expires at: <time>"
+    );
+    assert_eq!(
+        shape("Token expires at: 2026-12-03T09:00:00.8083676Z"),
+        "Token expires at: 2026-12-03T09:00:00.8083676Z"
+    );
+    assert_eq!(
+        shape("Issued access token with 'chat' scope:"),
+        "Issued access token with 'chat' scope:"
+    );
 }

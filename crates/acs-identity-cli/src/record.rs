@@ -3,10 +3,18 @@
 use std::io::Write;
 
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
 
 use crate::args::Format;
+
+/// A time in RFC 3339 in UTC, to the second (`2026-12-03T09:00:00Z`): one format for every command, as the
+/// examples print them.
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
+    let at = at.to_offset(UtcOffset::UTC);
+    let at = at.replace_nanosecond(0).unwrap_or(at);
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+}
 
 /// A command's result: fields in order (JSON keys in camelCase, as the service spells them), and possibly a
 /// token.
@@ -23,7 +31,7 @@ impl Record {
     }
 
     pub(crate) fn time(self, key: &'static str, at: Option<OffsetDateTime>) -> Self {
-        let value = at.map(|at| at.format(&Rfc3339).unwrap_or_else(|_| at.to_string()));
+        let value = at.map(rfc3339);
         self.field(key, value)
     }
 
@@ -117,6 +125,16 @@ mod tests {
         assert_eq!(
             value,
             serde_json::json!({"userId": "8:acs:r_u", "scopes": ["chat", "voip"], "customId": null, "token": "eyJ.token"})
+        );
+    }
+
+    #[test]
+    fn times_are_rfc3339_in_utc_to_the_second() {
+        let at = time::macros::datetime!(2026-12-03 10:00:00.8083676 +01:00);
+        assert_eq!(rfc3339(at), "2026-12-03T09:00:00Z");
+        assert_eq!(
+            rfc3339(time::macros::datetime!(2026-12-03 09:00:00 UTC)),
+            "2026-12-03T09:00:00Z"
         );
     }
 }

@@ -112,11 +112,13 @@ fn stdout(output: &Output) -> String {
 }
 
 fn minutes_until(value: &Value) -> i64 {
-    let at = time::OffsetDateTime::parse(
-        value.as_str().expect("a time"),
-        &time::format_description::well_known::Rfc3339,
-    )
-    .expect("RFC 3339");
+    let text = value.as_str().expect("a time");
+    assert!(
+        text.len() == "2026-12-03T09:00:00Z".len() && text.ends_with('Z'),
+        "times are RFC 3339 in UTC to the second: {text}"
+    );
+    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .expect("RFC 3339");
     (at - time::OffsetDateTime::now_utc()).whole_minutes()
 }
 

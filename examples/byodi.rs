@@ -4,10 +4,11 @@
 
 use std::process::ExitCode;
 
-use acs_identity_examples::{BoxError, Resource, byodi, finish};
+use acs_identity_examples::{BoxError, Resource, byodi, finish, init_tracing};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    init_tracing();
     finish(run().await)
 }
 

@@ -4,9 +4,10 @@
 
 use std::process::ExitCode;
 
-use acs_identity_examples::{BlockingResource, BoxError, byodi_blocking, finish};
+use acs_identity_examples::{BlockingResource, BoxError, byodi_blocking, finish, init_tracing};
 
 fn main() -> ExitCode {
+    init_tracing();
     finish(run())
 }
 

@@ -6,10 +6,11 @@
 
 use std::process::ExitCode;
 
-use acs_identity_examples::{BoxError, Resource, finish, manage_tokens, teams_user};
+use acs_identity_examples::{BoxError, Resource, finish, init_tracing, manage_tokens, teams_user};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    init_tracing();
     finish(run().await)
 }
 

@@ -7,10 +7,11 @@
 use std::process::ExitCode;
 
 use acs_identity_examples::{
-    BlockingResource, BoxError, finish, manage_tokens_blocking, teams_user,
+    BlockingResource, BoxError, finish, init_tracing, manage_tokens_blocking, teams_user,
 };
 
 fn main() -> ExitCode {
+    init_tracing();
     finish(run())
 }
 

@@ -4,10 +4,11 @@
 
 use std::process::ExitCode;
 
-use acs_identity_examples::{BoxError, Resource, finish, quickstart};
+use acs_identity_examples::{BoxError, Resource, finish, init_tracing, quickstart};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    init_tracing();
     finish(run().await)
 }
 

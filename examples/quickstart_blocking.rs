@@ -4,9 +4,12 @@
 
 use std::process::ExitCode;
 
-use acs_identity_examples::{BlockingResource, BoxError, finish, quickstart_blocking};
+use acs_identity_examples::{
+    BlockingResource, BoxError, finish, init_tracing, quickstart_blocking,
+};
 
 fn main() -> ExitCode {
+    init_tracing();
     finish(run())
 }
 

@@ -7,6 +7,7 @@
 )]
 
 mod format;
+mod logging;
 mod resource;
 mod teams_user;
 
@@ -20,6 +21,7 @@ pub mod quickstart_blocking;
 use std::process::ExitCode;
 
 pub use format::{rfc3339, truncated};
+pub use logging::{init_tracing, log_filter, tracing_subscriber_to};
 pub use resource::{BlockingResource, CONNECTION_STRING_VAR, Resource, connection_string_from_env};
 pub use teams_user::{
     TEAMS_APP_ID_VAR, TEAMS_USER_OBJECT_ID_VAR, TEAMS_USER_TOKEN_VAR, teams_user,

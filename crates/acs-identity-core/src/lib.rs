@@ -14,6 +14,8 @@
 )]
 
 mod assignment;
+#[cfg(feature = "azure_core")]
+mod azure_core_error;
 mod call;
 mod call_options;
 mod call_response;

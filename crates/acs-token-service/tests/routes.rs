@@ -157,15 +157,7 @@ async fn throttled_callers_are_told_when_to_come_back() {
     // The address limit comes before sign-in: even a garbage token is throttled, not checked.
     let (status, body) = service.call(Method::POST, "/user", "garbage").await;
     assert_eq!((status, error_code(&body)), (429, "throttled"));
-    let metrics = service
-        .http
-        .get(format!("{}/metrics", service.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = service.metrics().await;
     assert!(
         metrics.contains("acs_token_service_throttled_total{limit=\"user\"} 2"),
         "{metrics}"
@@ -252,7 +244,7 @@ async fn probes_and_metrics() {
     assert_eq!(status, 401);
     let (status, body) = service.call(Method::GET, "/nowhere", &alice).await;
     assert_eq!((status, error_code(&body)), (404, "not_found"));
-    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    let metrics = service.metrics().await;
     for expected in [
         "acs_token_service_http_requests_total{route=\"/token\",status=\"200\"} 1",
         "acs_token_service_http_requests_total{route=\"/user\",status=\"401\"} 1",
@@ -414,14 +406,7 @@ async fn identical_requests_in_flight_share_one_acs_call_and_the_cache_serves_th
         .post_json("/token", &alice, json!({"scopes": ["chat"]}))
         .await;
     assert_ne!(&fresh["token"], first);
-    let metrics = service
-        .request(Method::GET, "/metrics", &alice)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = service.metrics().await;
     assert!(
         metrics.contains("acs_token_service_token_cache_total{outcome=\"hit\"} 1"),
         "{metrics}"

@@ -15,8 +15,7 @@ pub struct Running {
     pub emulator: RunningEmulator,
     pub url: String,
     pub http: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    instance: Instance,
 }
 
 /// The configuration of a service trusting `emulator`'s issuer, with `extra` TOML appended (sections that
@@ -43,27 +42,16 @@ pub async fn start(issuer_extra: &str, extra: &str) -> Running {
 }
 
 pub async fn start_with(emulator: RunningEmulator, issuer_extra: &str, extra: &str) -> Running {
-    let toml = config_toml(&emulator, issuer_extra, extra);
-    let config = Config::from_toml(&toml, |_| None).expect("valid configuration");
-    let service = TokenService::new(config).expect("service");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(acs_token_service::serve(service, listener, async {
-        let _ = stopped.await;
-    }));
+    let instance = Instance::serve(&config_toml(&emulator, issuer_extra, extra)).await;
     let http = http_builder()
         .timeout(Duration::from_secs(20))
         .build()
         .expect("http client");
     Running {
+        url: instance.url.clone(),
         emulator,
-        url,
         http,
-        stop: Some(stop),
-        task: Some(task),
+        instance,
     }
 }
 
@@ -121,28 +109,29 @@ impl Running {
         .await
     }
 
+    /// The service's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics body")
+    }
+
     /// Requests that reached the emulator's ACS routes (not its issuer).
     pub fn acs_requests(&self) -> u64 {
-        self.emulator
-            .requests()
-            .counts()
-            .into_iter()
-            .filter(|(operation, _)| operation.is_acs())
-            .map(|(_, count)| count)
-            .sum()
+        acs_calls(&self.emulator)
     }
 
     pub fn jwks_fetches(&self) -> u64 {
         self.emulator.requests().count(Operation::OidcKeys)
     }
 
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("join").expect("served");
-        }
+    pub async fn stop(self) {
+        self.instance.stop().await;
     }
 }
 
@@ -171,8 +160,12 @@ pub struct Instance {
 
 impl Instance {
     pub async fn start(emulator: &RunningEmulator, extra: &str) -> Self {
-        let toml = config_toml(emulator, "", extra);
-        let config = Config::from_toml(&toml, |_| None).expect("valid configuration");
+        Self::serve(&config_toml(emulator, "", extra)).await
+    }
+
+    /// A service with this configuration, serving until [`stop`](Self::stop).
+    async fn serve(toml: &str) -> Self {
+        let config = Config::from_toml(toml, |_| None).expect("valid configuration");
         let service = TokenService::new(config).expect("service");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

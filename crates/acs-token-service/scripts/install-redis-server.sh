@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs redis-server from the Debian packages when it is missing. The token service's Redis tests
-# (tests/redis.rs) start their own redis-server on a loopback port and fail, naming this script, without it.
+# (tests/redis.rs) start their own redis-server on a loopback port; they run this script themselves when it
+# is missing, and fail, naming it, if it could not install it.
 set -euo pipefail
 if command -v redis-server >/dev/null 2>&1; then
   redis-server --version

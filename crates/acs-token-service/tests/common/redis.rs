@@ -12,7 +12,32 @@ pub struct RedisServer {
 }
 
 fn program() -> String {
-    std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_owned())
+    std::env::var("REDIS_SERVER").unwrap_or_else(|_| {
+        ensure_installed();
+        "redis-server".to_owned()
+    })
+}
+
+/// Runs the project's install script once per test process when `redis-server` is not on the PATH, so
+/// that `cargo test --workspace` alone works on a fresh machine (the script installs Debian's package).
+fn ensure_installed() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let found = Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !found {
+            let script = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/scripts/install-redis-server.sh"
+            );
+            eprintln!("redis-server is missing: running {script}");
+            let _ = Command::new("bash").arg(script).status();
+        }
+    });
 }
 
 impl RedisServer {

@@ -36,7 +36,9 @@ impl Inner {
         operation: &O,
         options: &CallOptions,
     ) -> Result<Response<O::Output>, Error> {
-        let (request, mut call) = self.config.start_call(operation, rand::random(), options)?;
+        let (request, mut call) =
+            self.config
+                .start_call(operation, acs_identity_core::random_u128(), options)?;
         let started = Instant::now();
         let result = self.attempts(operation, request, &mut call, started);
         let elapsed = started.elapsed();
@@ -73,7 +75,12 @@ impl Inner {
             // One clock read for the log and the decision.
             let elapsed = started.elapsed();
             log_result(&result, elapsed);
-            match call.decide(result, elapsed, rand::random(), SystemTime::now()) {
+            match call.decide(
+                result,
+                elapsed,
+                acs_identity_core::random_unit(),
+                SystemTime::now(),
+            ) {
                 CallDecision::Retry(delay) => {
                     let delay_ms = delay.as_millis() as u64;
                     tracing::debug!(attempt = call.attempt(), delay_ms, "retrying");

@@ -27,6 +27,7 @@ mod identities;
 mod logging;
 mod operation;
 mod options;
+mod random;
 mod request;
 mod response;
 mod retry;
@@ -56,6 +57,7 @@ pub use identities::{
 pub use logging::LoggedHeaders;
 pub use operation::{Authorization, Operation, ServiceConfig, prepare};
 pub use options::{ClientOptions, CreateUserOptions, NetworkOptions};
+pub use random::{random_u128, random_unit};
 pub use retry::{Outcome, RetryDecision, RetryOptions, RetryPolicy};
 pub use service_error::{CLIENT_REQUEST_ID, CommunicationError, MS_CV, REQUEST_ID, ServiceError};
 pub use teams_extension::{

@@ -137,7 +137,7 @@ fn invalid_root(index: usize) -> SetupError {
 }
 
 /// rustls on the ring provider (no C toolchain, unlike reqwest's default aws-lc-rs), trusting the Mozilla
-/// roots and `extra`, speaking HTTP/2 and HTTP/1.1.
+/// roots and `extra`, offering HTTP/2 (with the `http2` feature) and HTTP/1.1.
 #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
 fn rustls_config(extra: &[Vec<u8>]) -> Result<rustls::ClientConfig, SetupError> {
     let mut roots = rustls::RootCertStore {
@@ -154,7 +154,11 @@ fn rustls_config(extra: &[Vec<u8>]) -> Result<rustls::ClientConfig, SetupError> 
         .map_err(|e| SetupError::Invalid(format!("TLS setup failed: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // Offer h2 only when reqwest can speak it: a server that picks it otherwise fails every call.
+    if cfg!(feature = "http2") {
+        config.alpn_protocols.push(b"h2".to_vec());
+    }
+    config.alpn_protocols.push(b"http/1.1".to_vec());
     Ok(config)
 }
 

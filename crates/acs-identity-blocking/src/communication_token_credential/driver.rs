@@ -99,7 +99,9 @@ impl Shared {
             ),
         }
         let now = self.now();
-        let outcome = self.state().complete(result, now, rand::random());
+        let outcome = self
+            .state()
+            .complete(result, now, acs_identity_core::random_unit());
         self.changed.notify_all();
         outcome
     }

@@ -20,7 +20,6 @@ mod communication_token_credential;
 mod credential;
 mod operations;
 mod pipeline;
-mod resolver;
 mod transport;
 mod with_response;
 

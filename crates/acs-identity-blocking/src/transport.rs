@@ -1,16 +1,10 @@
 //! The ureq adapter: `http::Request<Vec<u8>>` in, `http::Response<Vec<u8>>` out. Nothing else.
 
 use std::io::{ErrorKind as IoErrorKind, Read as _};
+use std::sync::Arc;
 use std::time::Duration;
 
-use std::sync::Arc;
-
 use acs_identity_core::{Error, NetworkOptions};
-
-use crate::resolver::CachingResolver;
-
-#[cfg(unix)]
-mod tcp;
 
 /// Responses larger than this are cut off as transport errors: ACS answers are a few kilobytes.
 const MAX_BODY: u64 = 4 << 20;
@@ -71,14 +65,7 @@ impl Transport {
                 .map(|der| ureq::tls::Certificate::from_der(der).to_owned());
             tls.root_certs(ureq::tls::RootCerts::from(mozilla.chain(extra)))
         };
-        let config = config.tls_config(tls.build());
-        let resolver = CachingResolver::default();
-        // Our TCP transport needs Unix system calls (see `transport/tcp.rs`); elsewhere ureq's chain is used as is.
-        #[cfg(unix)]
-        let connector = tcp::connector();
-        #[cfg(not(unix))]
-        let connector = ureq::unversioned::transport::DefaultConnector::new();
-        let agent = ureq::Agent::with_parts(config.build(), connector, resolver);
+        let agent = ureq::Agent::new_with_config(config.tls_config(tls.build()).build());
         Self {
             agent,
             invalid: invalid.map(Arc::from),
@@ -117,20 +104,89 @@ impl Transport {
     }
 }
 
-/// Maps ureq's failures onto the core's error kinds; only a failed connection surely sent nothing.
+/// Maps ureq's failures onto the core's error kinds. A failure to resolve the host, connect, reach a proxy or
+/// complete the TLS handshake happened before any byte of the request left: the call may retry it even for a
+/// create. Anything else may have reached the service.
 fn classify(error: ureq::Error, timeout: Option<Duration>) -> Error {
     match error {
         ureq::Error::Timeout(_) => Error::timeout(timeout.unwrap_or_default()),
         ureq::Error::Io(e) if e.kind() == IoErrorKind::TimedOut => {
             Error::timeout(timeout.unwrap_or_default())
         }
-        ureq::Error::Io(e) if e.kind() == IoErrorKind::ConnectionRefused => {
-            Error::transport(e, false)
+        ureq::Error::Io(e) => {
+            let not_sent = before_sending(&e);
+            Error::transport(e, !not_sent)
         }
-        e
-        @ (ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::BadUri(_)) => {
-            Error::transport(e, false)
+        #[cfg(feature = "rustls")]
+        ureq::Error::Rustls(e) => {
+            let not_sent = is_handshake_failure(&e);
+            Error::transport(e, !not_sent)
         }
+        e @ (ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::BadUri(_)
+        | ureq::Error::InvalidProxyUrl
+        | ureq::Error::ConnectProxyFailed(_)
+        | ureq::Error::Tls(_)
+        | ureq::Error::TlsRequired) => Error::transport(e, false),
         e => Error::transport(e, true),
+    }
+}
+
+/// Whether an I/O error comes from the connect phase: the resolver (std's `lookup_host` reports a failure as
+/// an uncategorized error with this message), the TCP connect, or the TLS handshake ureq completes while
+/// connecting.
+fn before_sending(error: &std::io::Error) -> bool {
+    use IoErrorKind::{
+        AddrInUse, AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkDown,
+        NetworkUnreachable,
+    };
+    if matches!(
+        error.kind(),
+        ConnectionRefused
+            | HostUnreachable
+            | NetworkUnreachable
+            | NetworkDown
+            | AddrNotAvailable
+            | AddrInUse
+    ) {
+        return true;
+    }
+    #[cfg(feature = "rustls")]
+    if let Some(tls) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return is_handshake_failure(tls);
+    }
+    error
+        .to_string()
+        .starts_with("failed to lookup address information")
+}
+
+/// TLS errors that only a handshake produces (a certificate the roots do not vouch for, no common protocol).
+#[cfg(feature = "rustls")]
+fn is_handshake_failure(error: &rustls::Error) -> bool {
+    use rustls::AlertDescription as Alert;
+    match error {
+        rustls::Error::InvalidCertificate(_)
+        | rustls::Error::NoCertificatesPresented
+        | rustls::Error::UnsupportedNameType
+        | rustls::Error::PeerIncompatible(_)
+        | rustls::Error::InappropriateHandshakeMessage { .. }
+        | rustls::Error::NoApplicationProtocol => true,
+        rustls::Error::AlertReceived(alert) => matches!(
+            alert,
+            Alert::HandshakeFailure
+                | Alert::ProtocolVersion
+                | Alert::BadCertificate
+                | Alert::UnsupportedCertificate
+                | Alert::CertificateUnknown
+                | Alert::CertificateExpired
+                | Alert::UnknownCA
+                | Alert::InsufficientSecurity
+                | Alert::UnrecognisedName
+        ),
+        _ => false,
     }
 }

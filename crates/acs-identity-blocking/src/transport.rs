@@ -2,6 +2,7 @@
 
 use std::io::{ErrorKind as IoErrorKind, Read as _};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use acs_identity_core::{Error, NetworkOptions};
@@ -21,6 +22,7 @@ pub(crate) struct Transport {
 
 impl Transport {
     pub(crate) fn new(attempt_timeout: Option<Duration>, network: &NetworkOptions) -> Self {
+        warn_if_wire_dumps_are_on();
         let per_host = network.max_idle_connections_per_host.unwrap_or(32);
         let mut invalid = network.check().err();
         let proxy = match network.proxy.as_deref().map(ureq::Proxy::new) {
@@ -101,6 +103,22 @@ impl Transport {
             .read_to_end(&mut out)
             .map_err(|e| classify(ureq::Error::from(e)))?;
         Ok(http::Response::from_parts(parts, out))
+    }
+}
+
+/// ureq's protocol crate logs every byte it sends and receives as a hex dump at TRACE, through the `log` crate,
+/// and no configuration turns that off: the request signature and every token received are in it. A library
+/// cannot filter another crate's log records, so the blocking client says so, once per process, when a client
+/// is made while such records would be kept.
+fn warn_if_wire_dumps_are_on() {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if log::log_enabled!(target: "ureq_proto::util", log::Level::Trace)
+        && !WARNED.swap(true, Ordering::Relaxed)
+    {
+        tracing::warn!(
+            "TRACE is on for ureq_proto: it logs a hex dump of every byte acs-identity-blocking sends and \
+             receives, request signatures and access tokens included; cap it, e.g. RUST_LOG=trace,ureq_proto=debug"
+        );
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use acs_identity_core::{ClientOptions, Error, ErrorKind, RetryOptions};
 
 /// Retries that take no time: three attempts in all.
-pub fn options() -> ClientOptions {
+pub(crate) fn options() -> ClientOptions {
     ClientOptions::default()
         .retry(
             RetryOptions::default()
@@ -20,7 +20,7 @@ pub fn options() -> ClientOptions {
 }
 
 /// A loopback port nothing listens on (bound, then released).
-pub fn refused_endpoint() -> String {
+pub(crate) fn refused_endpoint() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
@@ -29,12 +29,12 @@ pub fn refused_endpoint() -> String {
 
 /// A host whose first label is 64 characters, one over DNS's limit: the system resolver refuses it on its own,
 /// without asking a name server (tests reach only loopback).
-pub fn unresolvable_endpoint() -> String {
+pub(crate) fn unresolvable_endpoint() -> String {
     format!("http://{}.example", "a".repeat(64))
 }
 
 /// What every such failure must look like: a transport error, not sent, retried to the end.
-pub fn assert_not_sent(what: &str, result: Result<impl std::fmt::Debug, Error>) {
+pub(crate) fn assert_not_sent(what: &str, result: Result<impl std::fmt::Debug, Error>) {
     let error = result.expect_err(what);
     assert_eq!(error.kind(), ErrorKind::Transport, "{what}: {error}");
     assert!(!error.may_have_been_sent(), "{what}: {error}");

@@ -451,7 +451,7 @@ struct Binaries {
 fn build_release(workspace: &Path, target: &Path) -> Result<Binaries> {
     let t = Instant::now();
     eprintln!("==> cargo build --release (emulator with mimalloc, token service, bench-client)");
-    let mut command = Command::new(interop::cargo());
+    let mut command = interop::cargo_command();
     command
         .args([
             "build",

@@ -157,7 +157,7 @@ pub(crate) fn workspace_root() -> Result<PathBuf> {
 
 /// The workspace's target dir as cargo sees it (so `CARGO_TARGET_DIR` and config are respected).
 pub(crate) fn target_dir(workspace: &Path) -> Result<PathBuf> {
-    let mut command = Command::new(cargo());
+    let mut command = cargo_command();
     command
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .current_dir(workspace);
@@ -173,6 +173,30 @@ pub(crate) fn target_dir(workspace: &Path) -> Result<PathBuf> {
 
 pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// `cargo` for a nested invocation, without the variables `cargo run` (how `cargo xtask` starts) set for
+/// xtask itself: `CARGO_MANIFEST_DIR`, `CARGO_PKG_*` and the like. A build script that declares
+/// `rerun-if-env-changed` on one of them (ring does, on `CARGO_MANIFEST_DIR`) would otherwise be rerun, and its
+/// crate and all that depend on it rebuilt, by every nested build and again by the next plain `cargo build`.
+pub(crate) fn cargo_command() -> Command {
+    let mut command = Command::new(cargo());
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let set_by_cargo_run = name.starts_with("CARGO_PKG_")
+            || matches!(
+                name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+            );
+        if set_by_cargo_run {
+            command.env_remove(name);
+        }
+    }
+    command
 }
 
 /// A venv with the pinned requirements; reused while its stamp (a copy of the requirements) matches.
@@ -281,7 +305,7 @@ fn pinned_js(lock: &str) -> Result<String> {
 fn build_emulator(workspace: &Path, target: &Path) -> Result<PathBuf> {
     let t = Instant::now();
     println!("==> emulator: cargo build -p acs-identity-emulator");
-    let mut command = Command::new(cargo());
+    let mut command = cargo_command();
     command
         .args([
             "build",
@@ -665,6 +689,21 @@ mod tests {
         assert!(output.status.is_none());
         assert_eq!(output.stdout, "started\n");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn nested_cargo_runs_without_the_variables_cargo_run_set_for_xtask() {
+        // `cargo test` sets them for this test binary as `cargo run` does for xtask.
+        assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some());
+        let command = cargo_command();
+        let removed: Vec<_> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .filter_map(|(name, _)| name.to_str())
+            .collect();
+        assert!(removed.contains(&"CARGO_MANIFEST_DIR"), "{removed:?}");
+        assert!(removed.contains(&"CARGO_PKG_NAME"), "{removed:?}");
+        assert!(!removed.iter().any(|name| name.starts_with("CARGO_HOME")));
     }
 
     #[test]

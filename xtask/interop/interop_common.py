@@ -1,10 +1,11 @@
-"""Shared by identity_sync.py and identity_async.py: configuration, check reporting and expectations.
+"""Shared by the Python scripts (identity_checks.py, for identity_sync.py and identity_async.py): configuration,
+the api-versions to run and what each has, check reporting and expectations.
 
 The scripts are run by `cargo xtask interop` with:
   ACS_CONNECTION_STRING  the emulator's connection string (endpoint=...;accesskey=...)
   INTEROP_TRANSPORT      "http" or "https"
   REQUESTS_CA_BUNDLE / SSL_CERT_FILE  the emulator's self-signed certificate (https only)
-Each check prints one line: `ok <name>  <detail>`; the first failure prints `FAIL <name>: <why>` and exits 1.
+Each check prints one line: `ok <name>  (<detail>)`; the first failure prints `FAIL <name>: <why>` and exits 1.
 """
 
 import datetime
@@ -18,8 +19,38 @@ import urllib.parse
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-# The only api-version with customId and GET identity; the SDKs (2023-10-01) do not expose them.
-PREVIEW_API_VERSION = "2025-03-02-preview"
+# The api-versions azure-communication-identity 1.5.0 declares (its `_api_versions.ApiVersion`; the client passes
+# any string through unchecked) and its default (`DEFAULT_VERSION`). See README.md for where this was read.
+SDK_API_VERSIONS = ("2021-03-07", "2022-06-01", "2022-10-01", "2023-10-01")
+SDK_DEFAULT_API_VERSION = "2023-10-01"
+# Newer versions the emulator serves, which the SDK forwards as it does any string: its operations there.
+FORWARDED_API_VERSIONS = ("2025-06-30", "2025-03-02-preview")
+# Refused: the pre-GA version the service still lists, and one that never existed.
+PRE_GA_API_VERSION = "2020-07-20-preview2"
+UNKNOWN_API_VERSION = "2099-01-01"
+
+# What each version run here has, beyond create, issue, revoke and delete (which all have). From the REST specs
+# and the SDKs' changelogs, written out here rather than read from `acs_identity_types::ApiVersion`'s capability
+# table (which the emulator serves from), so that the scripts check the emulator against an independent statement.
+#   issue_lifetime / create_lifetime: expiresInMinutes on issue (2022-09-01) / on create (2022-10-01)
+#   join: the chat.join, chat.join.limited and voip.join scopes (2023-10-01)
+#   teams: POST /teamsUser/:exchangeAccessToken with appId and userId checked (2022-06-01)
+#   custom_id: customId on create and GET /identities/{id} (the 2025 previews only)
+_LIFETIME = {"issue_lifetime", "create_lifetime"}
+FEATURES = {
+    "2021-03-07": set(),
+    "2022-06-01": {"teams"},
+    "2022-10-01": {"teams"} | _LIFETIME,
+    "2023-10-01": {"teams", "join"} | _LIFETIME,
+    "2025-06-30": {"teams", "join"} | _LIFETIME,
+    "2025-03-02-preview": {"teams", "join", "custom_id"} | _LIFETIME,
+}
+
+
+def version_runs():
+    """(label, api_version) pairs: the SDK's default (api_version None), then each version given explicitly."""
+    return [("default", None)] + [(v, v) for v in SDK_API_VERSIONS + FORWARDED_API_VERSIONS]
+
 
 # The real service's exact error texts.
 MSG_EXPIRES = "ExpiresInMinutes value {} is invalid. Value must be within the [60, 1440] interval."
@@ -27,10 +58,19 @@ MSG_EMPTY_SCOPES = "Invalid scopes - Scopes field is required."
 MSG_TEAMS_INVALID = "Provided access token is not valid."
 MSG_TEAMS_APP = "AAD application is not the expected one."
 MSG_TEAMS_USER = "Provided AAD token issued for unexpected user."
+MSG_UNSUPPORTED_VERSION = "The HTTP resource that matches the request URI '{}' does not support the API version '{}'."
+# The emulator's own texts where the service's were not recorded (crates/acs-identity-emulator/README.md): a scope
+# the version does not have (as an unknown scope), and the pre-GA version.
+MSG_SCOPE_UNSUPPORTED = "Invalid scopes - Provided scope is not supported."
+MSG_PRE_GA = (
+    "The emulator does not serve the pre-GA API version '{}' (POST /identities/{{id}}/token, PATCH /identities/{{id}});"
+    " use 2021-03-07 or later."
+)
 
 # The emulator's admin routes (crates/acs-identity-emulator/README.md), signed like the ACS routes.
 ADMIN_ENTRA_USER_TOKEN = "/_emulator/entra/users/:issueToken"
 ADMIN_FAULT_RULES = "/_emulator/faults/rules"
+ADMIN_VALIDATE_TOKEN = "/_emulator/tokens/:validate"
 # 429 with Retry-After: 1 on the next ACS request.
 RETRY_FAULT = {"fault": "status", "status": 429, "retryAfterSeconds": 1, "next": 1}
 # What an operation on a deleted identity answers (the emulator's choice, with the text of a user report).
@@ -145,12 +185,6 @@ def path_id(user_id):
     return urllib.parse.quote(user_id, safe="")
 
 
-def preview_path(path):
-    return f"{path}?api-version={PREVIEW_API_VERSION}"
-
-
-
-
 def expect_detail(body, user_id, custom_id, with_last_issued):
     """A preview identity object (create response's `identity`, or the unwrapped GET body)."""
     expect(body.get("id") == user_id, f"id {body.get('id')!r}, wanted {user_id!r}")
@@ -173,7 +207,7 @@ def json_body(response, status):
 
 class AttemptRecorder(SansIOHTTPPolicy):
     """A per-retry pipeline policy (it runs after the SDK's signing policy) that records every attempt:
-    status, x-ms-date and signature. Works in sync and async pipelines (azure-core's SansIOHTTPPolicy)."""
+    URL, status, x-ms-date and signature. Works in sync and async pipelines (azure-core's SansIOHTTPPolicy)."""
 
     def __init__(self):
         super().__init__()
@@ -181,7 +215,14 @@ class AttemptRecorder(SansIOHTTPPolicy):
 
     def on_request(self, request):
         headers = request.http_request.headers
-        self.attempts.append({"date": headers.get("x-ms-date"), "auth": headers.get("Authorization"), "status": None})
+        self.attempts.append(
+            {
+                "url": request.http_request.url,
+                "date": headers.get("x-ms-date"),
+                "auth": headers.get("Authorization"),
+                "status": None,
+            }
+        )
 
     def on_response(self, request, response):
         self.attempts[-1]["status"] = response.http_response.status_code
@@ -196,19 +237,8 @@ def expect_retried(attempts, final_status):
     return f"statuses {statuses}, {'re-signed' if re_signed else 'same signature'} on retry"
 
 
-def run_checks(checks):
-    """Runs (name, callable) pairs in order; the callable returns a detail string or raises."""
-    plan(len(checks))
-    for name, body in checks:
-        try:
-            detail = body()
-        except Exception as error:  # noqa: BLE001 - any failure is reported with the check's name
-            fail_with(name, error)
-        ok(name, detail)
-
-
 async def run_checks_async(checks):
-    """run_checks for coroutine functions."""
+    """Runs (name, coroutine function) pairs in order; each returns a detail string or raises."""
     plan(len(checks))
     for name, body in checks:
         try:

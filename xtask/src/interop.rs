@@ -3,9 +3,11 @@
 //! Installs the pinned official SDKs into `<target>/interop` (reused while the pins are unchanged): the Python
 //! one from `xtask/interop/requirements.txt` into a venv, the JS one with `npm ci` from
 //! `xtask/interop/js/package-lock.json`. Builds the emulator, starts it twice (plain http, then https with a
-//! self-signed certificate) and runs each script of `xtask/interop/` against it. A script prints `plan N`, one
-//! `ok <check>` line per check and stops at its first `FAIL <check>: <why>`. Every child process is bounded in
-//! time, the emulator is killed whatever happens, and the command fails if any script did.
+//! self-signed certificate) and runs each script of `xtask/interop/` against it; a script drives its SDK at the
+//! SDK's default api-version and at every api-version it accepts (`xtask/interop/README.md` lists them). A
+//! script prints `plan N`, one `ok <check>` line per check and stops at its first `FAIL <check>: <why>`. Every
+//! child process is bounded in time, the emulator is killed whatever happens, and the command fails if any script
+//! did.
 //!
 //! `cargo xtask bench` reuses the installs, the emulator launcher and the bounded child processes.
 
@@ -24,7 +26,7 @@ const USAGE: &str = "usage: cargo xtask interop
 
 Installs the official Python (azure-communication-identity) and JS (@azure/communication-identity) SDKs at
 the versions pinned in xtask/interop/ into <target>/interop, starts the emulator over http and over https, and
-runs every operation of each SDK against it. Needs python3 (with venv) and node + npm, and PyPI and npm for the
+runs every operation of each SDK against it, at the SDK's default api-version and at every one it accepts. Needs python3 (with venv) and node + npm, and PyPI and npm for the
 first install.";
 
 const VENV_TIMEOUT: Duration = Duration::from_secs(120);
@@ -91,6 +93,7 @@ struct RunResult {
     passed: usize,
     planned: Option<usize>,
     failure: Option<String>,
+    elapsed: Duration,
 }
 
 pub(crate) fn run(args: &[String]) -> Result<()> {
@@ -490,7 +493,9 @@ impl Drop for Emulator {
 fn run_script(sdk: &'static str, transport: Transport, command: &mut Command) -> Result<RunResult> {
     let label = format!("{sdk} {}", transport.name());
     println!("==> {label}");
+    let started = Instant::now();
     let output = run_bounded(command, SCRIPT_TIMEOUT, Some(&label))?;
+    let elapsed = started.elapsed();
     let planned = output
         .stdout
         .lines()
@@ -521,11 +526,12 @@ fn run_script(sdk: &'static str, transport: Transport, command: &mut Command) ->
         passed,
         planned,
         failure,
+        elapsed,
     })
 }
 
 fn print_summary(results: &[RunResult], elapsed: Duration) {
-    let mut table = String::from("\nSDK            transport  checks  result\n");
+    let mut table = String::from("\nSDK            transport  checks  time    result\n");
     for r in results {
         let checks = format!(
             "{}/{}",
@@ -533,9 +539,10 @@ fn print_summary(results: &[RunResult], elapsed: Duration) {
             r.planned.map_or("?".to_owned(), |n| n.to_string())
         );
         let result = r.failure.as_deref().unwrap_or("ok");
+        let time = format!("{:.1}s", r.elapsed.as_secs_f64());
         let _ = writeln!(
             table,
-            "{:<14} {:<10} {:<7} {result}",
+            "{:<14} {:<10} {:<7} {time:<7} {result}",
             r.sdk,
             r.transport.name(),
             checks

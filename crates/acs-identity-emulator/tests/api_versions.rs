@@ -207,3 +207,106 @@ async fn the_lifetime_came_to_issue_in_2022_09_01_and_to_create_in_2022_10_01() 
         .await;
     assert_eq!(reply.error().1, "ValidationError", "checked on issue");
 }
+
+/// Minutes from now to an `expiresOn`, rounded.
+fn minutes_left(expires_on: &str) -> i64 {
+    let at =
+        time::OffsetDateTime::parse(expires_on, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("{expires_on}: {e}"));
+    ((at - time::OffsetDateTime::now_utc()).as_seconds_f64() / 60.0).round() as i64
+}
+
+/// What `cargo xtask interop` checks the official SDKs against at each version, for every version: a field the
+/// version lacks is ignored (as the service's model binding does), an operation it lacks is refused.
+#[tokio::test]
+async fn fields_a_version_lacks_are_ignored_and_operations_it_lacks_refused() {
+    let (emulator, client) = start().await;
+    for version in VERSIONS {
+        // expiresInMinutes on create: honoured from 2022-10-01, ignored before (a 24-hour token).
+        let create = format!("/identities?api-version={version}");
+        let body = json!({"createTokenWithScopes": ["chat"], "expiresInMinutes": 60});
+        let reply = client.call_json("POST", &create, &body).await;
+        assert_eq!(reply.status, 201, "{version}: {}", reply.text());
+        let wanted = match supports(version, Feature::CreateTokenLifetime) {
+            true => 60,
+            false => 1440,
+        };
+        let expires_on = reply.json()["accessToken"]["expiresOn"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(minutes_left(&expires_on), wanted, "{version} create");
+
+        // expiresInMinutes on issue: checked from 2022-09-01, ignored before.
+        let id = reply.json()["identity"]["id"].as_str().unwrap().to_owned();
+        let issue = format!(
+            "/identities/{}/:issueAccessToken?api-version={version}",
+            encoded(&id)
+        );
+        let reply = client
+            .call_json(
+                "POST",
+                &issue,
+                &json!({"scopes": ["chat"], "expiresInMinutes": 59}),
+            )
+            .await;
+        if supports(version, Feature::TokenLifetime) {
+            let (status, code, _, target) = reply.error();
+            assert_eq!(
+                (status, code.as_str()),
+                (400, "ValidationError"),
+                "{version}"
+            );
+            assert_eq!(target.as_deref(), Some("ExpiresInMinutes"));
+        } else {
+            assert_eq!(reply.status, 200, "{version}: {}", reply.text());
+            let expires_on = reply.json()["expiresOn"].as_str().unwrap().to_owned();
+            assert_eq!(minutes_left(&expires_on), 1440, "{version} issue");
+        }
+
+        // customId: one identity for two creates where the version has it, two where it does not.
+        let custom_id = format!("ignored-or-not-{version}");
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let reply = client
+                .call_json("POST", &create, &json!({"customId": custom_id}))
+                .await;
+            assert_eq!(reply.status, 201, "{version}: {}", reply.text());
+            let identity = reply.json()["identity"].clone();
+            assert_eq!(
+                identity.get("customId").is_some(),
+                supports(version, Feature::CustomId),
+                "{version}: {identity}"
+            );
+            ids.push(identity["id"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(
+            ids[0] == ids[1],
+            supports(version, Feature::CustomId),
+            "{version}: {ids:?}"
+        );
+
+        // GET identity: only where the version has it; elsewhere the recorded UnsupportedApiVersion.
+        let target = format!("/identities/{}?api-version={version}", encoded(&id));
+        let reply = client.call("GET", &target, "").await;
+        if supports(version, Feature::GetUser) {
+            assert_eq!(reply.status, 200, "{version}: {}", reply.text());
+            assert_eq!(reply.json()["id"], id.as_str(), "{version}");
+        } else {
+            let (status, code, message, _) = reply.error();
+            assert_eq!(
+                (status, code.as_str()),
+                (400, "UnsupportedApiVersion"),
+                "{version}"
+            );
+            assert_eq!(
+                message,
+                format!(
+                    "The HTTP resource that matches the request URI '{}{}' does not support the API version '{version}'.",
+                    emulator.endpoint().trim_end_matches('/'),
+                    target
+                )
+            );
+        }
+    }
+}

@@ -8,20 +8,12 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-/// The span of a public operation, named like `CommunicationIdentityClient.create_user`.
-macro_rules! span {
-    ($name:literal) => {
-        tracing::info_span!(concat!("CommunicationIdentityClient.", $name))
-    };
-}
-
 mod client;
 mod communication_token_credential;
 mod credential;
 mod operations;
 mod pipeline;
 mod transport;
-mod with_response;
 
 pub use client::CommunicationIdentityClient;
 pub use communication_token_credential::{

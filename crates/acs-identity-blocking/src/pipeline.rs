@@ -10,16 +10,6 @@ use http::header::AUTHORIZATION;
 use crate::client::{Credential, Inner};
 
 impl Inner {
-    /// Runs `operation` inside `span` (one per public method) with the client's options, for its value.
-    pub(crate) fn call<O: Operation>(
-        &self,
-        operation: O,
-        span: tracing::Span,
-    ) -> Result<O::Output, Error> {
-        self.call_with_response(operation, &CallOptions::default(), span)
-            .map(Response::into_body)
-    }
-
     /// Runs `operation` inside `span` with the call's `options`, for its value and response.
     pub(crate) fn call_with_response<O: Operation>(
         &self,

@@ -20,6 +20,7 @@ mod call;
 mod call_options;
 mod call_response;
 mod client_config;
+mod client_operations;
 mod entra;
 mod entra_token_cache;
 mod error;
@@ -72,3 +73,11 @@ pub use token_refresh::{
 };
 pub use tokens::{ExchangeTeamsUserToken, IssueToken, RevokeTokens, TokenOptions};
 pub use user_agent::user_agent;
+
+/// What [`client_operations!`]'s expansion names from other crates, so the frontends need not import it.
+#[doc(hidden)]
+pub mod __private {
+    pub use acs_identity_types::{
+        AccessToken, CommunicationUserDetail, CommunicationUserIdentifier, TokenScope,
+    };
+}

@@ -8,13 +8,6 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-/// The span of a public operation, named like `CommunicationIdentityClient.create_user`.
-macro_rules! span {
-    ($name:literal) => {
-        tracing::info_span!(concat!("CommunicationIdentityClient.", $name))
-    };
-}
-
 #[cfg(feature = "azure_core")]
 mod azure_core_credential;
 mod client;
@@ -23,7 +16,6 @@ mod credential;
 mod operations;
 mod pipeline;
 mod transport;
-mod with_response;
 
 #[cfg(feature = "azure_core")]
 pub use azure_core_credential::AzureCoreCredential;

@@ -1,19 +1,12 @@
-//! The operations of the service, one method each. Every method is one span and one run of the send loop.
+//! The operations of the service: one table in the core (`acs_identity_core::client_operations!`), expanded
+//! here into async methods, each one span and one run of the send loop, plus `create_user`, which has no
+//! `*_with_response` twin of its own (`create_user_with_response` takes the create's options).
 
-use acs_identity_core::{
-    CommunicationUserIdentifierAndToken, CreateUser, CreateUserAndToken, CreateUserAndTokenOptions,
-    DeleteEntraAssignment, DeleteTeamsExtensionAssignment, DeleteUser, EntraAssignment,
-    EntraAssignmentPage, EntraAssignmentSettings, Error, ExchangeEntraToken,
-    ExchangeTeamsExtensionToken, ExchangeTeamsUserToken, GetEntraAssignment,
-    GetTeamsExtensionAssignment, GetUser, IssueToken, ListEntraAssignments, RevokeTokens,
-    TeamsExtensionAssignment, TokenOptions, UpdateEntraAssignments, UpsertEntraAssignment,
-    UpsertTeamsExtensionAssignment, Upserted,
-};
-use acs_identity_types::{
-    AccessToken, CommunicationUserDetail, CommunicationUserIdentifier, TokenScope,
-};
+use acs_identity_core::{CallOptions, CreateUser, Error, Operation, Response, ServiceConfig};
 
-use crate::{CommunicationIdentityClient, CreateUserOptions};
+use crate::{CommunicationIdentityClient, CommunicationUserIdentifier};
+
+acs_identity_core::client_operations!(CommunicationIdentityClient, async);
 
 impl CommunicationIdentityClient {
     /// Creates a new user (`POST /identities`).
@@ -22,227 +15,27 @@ impl CommunicationIdentityClient {
     /// user); use [`create_user_with_options`](Self::create_user_with_options) with a custom id for a create
     /// that is safe to repeat.
     pub async fn create_user(&self) -> Result<CommunicationUserIdentifier, Error> {
-        self.inner
-            .call(CreateUser::default(), span!("create_user"))
-            .await
+        let span = tracing::info_span!("CommunicationIdentityClient.create_user");
+        let response = self
+            .run(CreateUser::default(), &CallOptions::default(), span)
+            .await;
+        response.map(Response::into_body)
     }
 
-    /// Creates a user with options: a [`CustomId`](crate::CustomId) maps the user to your own id, and
-    /// creating again with the same custom id returns the same user (api-version `2025-03-02-preview`).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # let emulator = acs_identity_emulator::Emulator::builder().start().await?;
-    /// # let client = acs_identity::CommunicationIdentityClient::from_connection_string(&emulator.connection_string())?;
-    /// use acs_identity::{CreateUserOptions, CustomId};
-    ///
-    /// let options = CreateUserOptions::default().custom_id(CustomId::new("alice@contoso.com")?);
-    /// let alice = client.create_user_with_options(options.clone()).await?;
-    /// assert_eq!(client.create_user_with_options(options).await?, alice);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn create_user_with_options(
+    /// The endpoint and api-version, for the table's next-page links.
+    fn service_config(&self) -> &ServiceConfig {
+        self.inner.config.service()
+    }
+
+    /// One call of `operation`: the send loop, inside `span`.
+    async fn run<O: Operation>(
         &self,
-        options: CreateUserOptions,
-    ) -> Result<CommunicationUserIdentifier, Error> {
+        operation: O,
+        options: &CallOptions,
+        span: tracing::Span,
+    ) -> Result<Response<O::Output>, Error> {
         self.inner
-            .call(CreateUser::from(options), span!("create_user_with_options"))
-            .await
-    }
-
-    /// Creates a user and issues them a token for `scopes` in one request.
-    pub async fn create_user_and_token(
-        &self,
-        scopes: &[TokenScope],
-        options: CreateUserAndTokenOptions,
-    ) -> Result<CommunicationUserIdentifierAndToken, Error> {
-        let operation = CreateUserAndToken {
-            scopes: scopes.to_vec(),
-            options,
-        };
-        self.inner
-            .call(operation, span!("create_user_and_token"))
-            .await
-    }
-
-    /// The user's details: custom id and when a token was last issued (api-version `2025-03-02-preview`).
-    pub async fn get_user_detail(
-        &self,
-        user: &CommunicationUserIdentifier,
-    ) -> Result<CommunicationUserDetail, Error> {
-        self.inner
-            .call(GetUser::new(user.clone()), span!("get_user_detail"))
-            .await
-    }
-
-    /// Issues an access token for `user` with `scopes`, valid 24 hours or for `options.lifetime`.
-    pub async fn get_token(
-        &self,
-        user: &CommunicationUserIdentifier,
-        scopes: &[TokenScope],
-        options: TokenOptions,
-    ) -> Result<AccessToken, Error> {
-        let operation = IssueToken {
-            user: user.clone(),
-            scopes: scopes.to_vec(),
-            options,
-        };
-        self.inner.call(operation, span!("get_token")).await
-    }
-
-    /// Revokes every token issued to `user` so far.
-    pub async fn revoke_tokens(&self, user: &CommunicationUserIdentifier) -> Result<(), Error> {
-        self.inner
-            .call(RevokeTokens::new(user.clone()), span!("revoke_tokens"))
-            .await
-    }
-
-    /// Deletes `user` and revokes their tokens.
-    pub async fn delete_user(&self, user: &CommunicationUserIdentifier) -> Result<(), Error> {
-        self.inner
-            .call(DeleteUser::new(user.clone()), span!("delete_user"))
-            .await
-    }
-
-    /// Exchanges a Teams user's Entra ID token (with the app id and the user's object id) for an ACS token.
-    pub async fn get_token_for_teams_user(
-        &self,
-        exchange: ExchangeTeamsUserToken,
-    ) -> Result<AccessToken, Error> {
-        self.inner
-            .call(exchange, span!("get_token_for_teams_user"))
-            .await
-    }
-
-    /// Exchanges a Teams extension user's Entra ID token for an ACS user and token. The request carries that
-    /// token, not the client's credential.
-    pub async fn exchange_teams_extension_token(
-        &self,
-        entra_token: &str,
-    ) -> Result<CommunicationUserIdentifierAndToken, Error> {
-        let operation = ExchangeTeamsExtensionToken::new(entra_token);
-        self.inner
-            .call(operation, span!("exchange_teams_extension_token"))
-            .await
-    }
-
-    /// The Teams extension assignment of a user or resource account (`object_id`) in `tenant_id`.
-    pub async fn get_teams_extension_assignment(
-        &self,
-        tenant_id: &str,
-        object_id: &str,
-    ) -> Result<TeamsExtensionAssignment, Error> {
-        let operation = GetTeamsExtensionAssignment::new(tenant_id, object_id);
-        self.inner
-            .call(operation, span!("get_teams_extension_assignment"))
-            .await
-    }
-
-    /// Creates or replaces a Teams extension assignment; [`Upserted::created`] tells which.
-    pub async fn upsert_teams_extension_assignment(
-        &self,
-        assignment: UpsertTeamsExtensionAssignment,
-    ) -> Result<Upserted<TeamsExtensionAssignment>, Error> {
-        self.inner
-            .call(assignment, span!("upsert_teams_extension_assignment"))
-            .await
-    }
-
-    /// Deletes a Teams extension assignment.
-    pub async fn delete_teams_extension_assignment(
-        &self,
-        tenant_id: &str,
-        object_id: &str,
-    ) -> Result<(), Error> {
-        let operation = DeleteTeamsExtensionAssignment::new(tenant_id, object_id);
-        self.inner
-            .call(operation, span!("delete_teams_extension_assignment"))
-            .await
-    }
-
-    /// Exchanges an Entra ID user's token for an ACS user and token. The request carries that token, not the
-    /// client's credential.
-    pub async fn exchange_entra_token(
-        &self,
-        entra_token: &str,
-    ) -> Result<CommunicationUserIdentifierAndToken, Error> {
-        let operation = ExchangeEntraToken::new(entra_token);
-        self.inner
-            .call(operation, span!("exchange_entra_token"))
-            .await
-    }
-
-    /// The first page of Entra ID assignments; pass its `next_link` to
-    /// [`list_entra_assignments_next_page`](Self::list_entra_assignments_next_page) for the next.
-    pub async fn list_entra_assignments(&self) -> Result<EntraAssignmentPage, Error> {
-        self.inner
-            .call(
-                ListEntraAssignments::first_page(),
-                span!("list_entra_assignments"),
-            )
-            .await
-    }
-
-    /// The page of Entra ID assignments at `next_link` (from the previous page). A link to another host is
-    /// refused before any I/O.
-    pub async fn list_entra_assignments_next_page(
-        &self,
-        next_link: &str,
-    ) -> Result<EntraAssignmentPage, Error> {
-        let operation = ListEntraAssignments::next_page(self.inner.config.service(), next_link)?;
-        self.inner
-            .call(operation, span!("list_entra_assignments_next_page"))
-            .await
-    }
-
-    /// Applies several changes at once (a JSON merge patch): each object id maps to its new settings, or to
-    /// `None` to delete its assignment. Returns the assignments as they now are.
-    pub async fn update_entra_assignments(
-        &self,
-        changes: impl IntoIterator<Item = (String, Option<EntraAssignmentSettings>)>,
-    ) -> Result<EntraAssignmentPage, Error> {
-        let operation = UpdateEntraAssignments {
-            changes: changes.into_iter().collect(),
-        };
-        self.inner
-            .call(operation, span!("update_entra_assignments"))
-            .await
-    }
-
-    /// The Entra ID assignment of `object_id`.
-    pub async fn get_entra_assignment(&self, object_id: &str) -> Result<EntraAssignment, Error> {
-        self.inner
-            .call(
-                GetEntraAssignment::new(object_id),
-                span!("get_entra_assignment"),
-            )
-            .await
-    }
-
-    /// Creates or replaces the Entra ID assignment of `object_id`; [`Upserted::created`] tells which.
-    pub async fn upsert_entra_assignment(
-        &self,
-        object_id: &str,
-        settings: EntraAssignmentSettings,
-    ) -> Result<Upserted<EntraAssignment>, Error> {
-        let operation = UpsertEntraAssignment {
-            object_id: object_id.to_owned(),
-            settings,
-        };
-        self.inner
-            .call(operation, span!("upsert_entra_assignment"))
-            .await
-    }
-
-    /// Deletes the Entra ID assignment of `object_id`.
-    pub async fn delete_entra_assignment(&self, object_id: &str) -> Result<(), Error> {
-        self.inner
-            .call(
-                DeleteEntraAssignment::new(object_id),
-                span!("delete_entra_assignment"),
-            )
+            .call_with_response(operation, options, span)
             .await
     }
 }

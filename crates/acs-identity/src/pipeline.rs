@@ -11,17 +11,6 @@ use tracing::Instrument as _;
 use crate::client::{Credential, Inner};
 
 impl Inner {
-    /// Runs `operation` inside `span` (one per public method) with the client's options, for its value.
-    pub(crate) async fn call<O: Operation>(
-        &self,
-        operation: O,
-        span: tracing::Span,
-    ) -> Result<O::Output, Error> {
-        let options = CallOptions::default();
-        let response = self.call_with_response(operation, &options, span).await;
-        response.map(Response::into_body)
-    }
-
     /// Runs `operation` inside `span` with the call's `options`, for its value and response.
     ///
     /// All of a call's work happens inside the returned future (no task is spawned): dropping it cancels the

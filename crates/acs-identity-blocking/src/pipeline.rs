@@ -59,7 +59,7 @@ impl Inner {
             if operation.authorization() == Authorization::Credential {
                 self.authorize(&mut attempt)?;
             }
-            let timeout = call.start_attempt(started.elapsed())?;
+            let timeout = call.start_attempt(&attempt, started.elapsed())?;
             log_request(call.attempt(), &attempt);
             let result = self.transport.send(attempt, timeout);
             // One clock read for the log and the decision.

@@ -109,7 +109,8 @@ fn bench<O: Operation>(
     // What a client's call adds to `parse`: the response kept with the value (`Call::complete`).
     group.bench_function("complete", |b| {
         let mut call = Call::new(&ClientOptions::default(), operation.is_idempotent());
-        call.start_attempt(Duration::ZERO).expect("no timeout");
+        call.start_attempt(&request, Duration::ZERO)
+            .expect("no timeout");
         b.iter_batched(
             || answer.clone(),
             |answer| call.complete(operation, Ok(answer), Duration::from_millis(3)),

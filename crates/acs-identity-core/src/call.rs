@@ -7,10 +7,11 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderMap, HeaderValue};
 
 use crate::error::CallContext;
-use crate::service_error::{CLIENT_REQUEST_ID, MS_CV, REQUEST_ID, header_text};
+use crate::retry::Verdict;
+use crate::sent_secrets::SentSecrets;
+use crate::service_error::{CLIENT_REQUEST_ID, MS_CV, REQUEST_ID, ServiceError, header_text};
 use crate::{
-    CallOptions, ClientOptions, Error, ErrorKind, Operation, Outcome, Response, RetryDecision,
-    RetryPolicy,
+    CallOptions, ClientOptions, Error, ErrorKind, Operation, Outcome, Response, RetryPolicy,
 };
 
 /// The state of one call: which attempt is under way, and what the retry policy and the time limits of
@@ -23,14 +24,24 @@ use crate::{
 ///
 /// let options = ClientOptions::default().timeout(Duration::from_secs(10));
 /// let mut call = Call::new(&options, true);
+/// # let request = http::Request::new(Vec::<u8>::new());
 /// // The first attempt may take 10 s, the per-attempt limit (30 s) cut short by the call's.
-/// assert_eq!(call.start_attempt(Duration::ZERO)?, Some(Duration::from_secs(10)));
+/// assert_eq!(call.start_attempt(&request, Duration::ZERO)?, Some(Duration::from_secs(10)));
 /// let throttled = http::Response::builder().status(429).header("retry-after", "2").body(Vec::new())?;
 /// let decision = call.decide(Ok(throttled), Duration::from_secs(1), 0.5, SystemTime::UNIX_EPOCH);
 /// assert!(matches!(decision, CallDecision::Retry(delay) if delay == Duration::from_secs(2)));
 /// // The second attempt starts after the delay, with what is left of the call's 10 s.
-/// assert_eq!(call.start_attempt(Duration::from_secs(3))?, Some(Duration::from_secs(7)));
+/// assert_eq!(call.start_attempt(&request, Duration::from_secs(3))?, Some(Duration::from_secs(7)));
 /// assert_eq!(call.attempt(), 2);
+///
+/// // A server that asks to wait longer than the call has left ends it at once.
+/// let busy = http::Response::builder().status(429).header("retry-after", "3600").body(Vec::new())?;
+/// let decision = call.decide(Ok(busy), Duration::from_secs(4), 0.5, SystemTime::UNIX_EPOCH);
+/// let CallDecision::Finish(last) = decision else { unreachable!() };
+/// let error = call.complete(&acs_identity_core::CreateUser::default(), last, Duration::from_secs(4)).unwrap_err();
+/// let service = error.service_error().unwrap();
+/// assert_eq!(service.retry_after_beyond_budget(), Some(Duration::from_secs(3600)));
+/// assert!(error.to_string().contains("not retried: the service asked to wait 3600s"), "{error}");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -46,6 +57,10 @@ pub struct Call {
     extra_headers: HeaderMap,
     /// The origin the call talks to, named by its network errors.
     endpoint: Option<String>,
+    /// What the attempts sent that an error must not show if the server echoes it.
+    secrets: SentSecrets,
+    /// Set when the call ended because the service asked to wait longer than the call had left.
+    beyond_budget: Option<(Duration, Duration)>,
 }
 
 /// What follows an attempt. `Debug` shows a response's status and body length, never its body (it may
@@ -84,6 +99,8 @@ impl Call {
             client_request_id: None,
             extra_headers: HeaderMap::new(),
             endpoint: None,
+            secrets: SentSecrets::default(),
+            beyond_budget: None,
         }
     }
 
@@ -109,6 +126,8 @@ impl Call {
             client_request_id: Some(client_request_id),
             extra_headers,
             endpoint: None,
+            secrets: SentSecrets::default(),
+            beyond_budget: None,
         })
     }
 
@@ -131,6 +150,12 @@ impl Call {
     /// Ends the call: the value of `operation` read from the last response, with that response, the number
     /// of attempts and the call's duration `elapsed`; or the error, annotated with the ids of the call (and
     /// of the last response, if any) and the same figures.
+    ///
+    /// A non-success response is the service's error ([`ErrorKind::Service`]), read here rather than by
+    /// [`Operation::parse_response`]: bounded as [`ServiceError`] says, with every secret the call sent (the
+    /// `Authorization` of its attempts, the [`Operation::secrets`] of its body) redacted, and marked when the
+    /// service asked to wait longer than the call had left
+    /// ([`ServiceError::retry_after_beyond_budget`]).
     pub fn complete<O: Operation + ?Sized>(
         &self,
         operation: &O,
@@ -142,6 +167,16 @@ impl Call {
             Err(error) => return Err(error.in_call(self.context(None, elapsed))),
         };
         let status = response.status();
+        if !status.is_success() {
+            let secrets = self.secrets_of(operation);
+            let mut error =
+                ServiceError::from_call(status, response.headers(), response.body(), &secrets);
+            if let Some((asked, left)) = self.beyond_budget {
+                error = error.with_retry_after_beyond_budget(asked, left);
+            }
+            let context = self.context(Some(response.headers()), elapsed);
+            return Err(Error::service(error).in_call(context));
+        }
         // The parser takes the response; the headers are kept for the caller (a few small values).
         let headers = response.headers().clone();
         match operation.parse_response(response) {
@@ -157,12 +192,25 @@ impl Call {
         }
     }
 
+    /// The secrets of the call's attempts and of `operation`.
+    fn secrets_of<O: Operation + ?Sized>(&self, operation: &O) -> SentSecrets {
+        let mut secrets = self.secrets.clone();
+        for secret in operation.secrets() {
+            secrets.add(secret);
+        }
+        secrets
+    }
+
     fn context(&self, headers: Option<&HeaderMap>, elapsed: Duration) -> CallContext {
         let sent = self.client_request_id.as_ref();
+        let header = |name| {
+            let (text, _) = header_text(headers?, name, &self.secrets)?;
+            Some(text)
+        };
         CallContext {
             client_request_id: sent.map(|id| String::from_utf8_lossy(id.as_bytes()).into_owned()),
-            ms_cv: headers.and_then(|h| header_text(h, &MS_CV)),
-            request_id: headers.and_then(|h| header_text(h, &REQUEST_ID)),
+            ms_cv: header(&MS_CV),
+            request_id: header(&REQUEST_ID),
             attempts: self.attempt,
             elapsed,
             endpoint: self.endpoint.clone(),
@@ -179,10 +227,16 @@ impl Call {
         self.attempt
     }
 
-    /// Starts the next attempt, `elapsed` after the call began, and returns its time limit: the
-    /// per-attempt timeout, cut short by what is left of the call's timeout. When nothing is left, the
-    /// call fails with a timeout error naming the call's timeout.
-    pub fn start_attempt(&mut self, elapsed: Duration) -> Result<Option<Duration>, Error> {
+    /// Starts the next attempt, `elapsed` after the call began, sending `request` (authorized: the call
+    /// remembers its `Authorization`, to redact it from an error that echoes it), and returns its time
+    /// limit: the per-attempt timeout, cut short by what is left of the call's timeout. When nothing is
+    /// left, the call fails with a timeout error naming the call's timeout.
+    pub fn start_attempt<B>(
+        &mut self,
+        request: &http::Request<B>,
+        elapsed: Duration,
+    ) -> Result<Option<Duration>, Error> {
+        self.secrets.add_authorization(request.headers());
         let Some(total) = self.timeout else {
             self.attempt = self.attempt.saturating_add(1);
             return Ok(self.attempt_timeout);
@@ -203,15 +257,20 @@ impl Call {
     /// the [`RetryPolicy`] allows one (given the `jitter` in `0..=1` and the time `now`, for an HTTP-date
     /// `Retry-After`) and it starts within the call's timeout; otherwise the end of the call. A timeout
     /// that ends the whole call is reported as the call's timeout, not as the attempt's remainder.
+    ///
+    /// When the service asks to wait (`retry-after-ms`, `x-ms-retry-after-ms`, `Retry-After`) longer than
+    /// what is left of the policy's `max_total` or of the call's timeout, the call ends at once with that
+    /// answer instead of sleeping to no purpose, and [`complete`](Self::complete) marks its error.
     pub fn decide(
-        &self,
+        &mut self,
         result: Result<http::Response<Vec<u8>>, Error>,
         elapsed: Duration,
         jitter: f64,
         now: SystemTime,
     ) -> CallDecision {
-        let decision = match outcome(&result) {
-            Some(outcome) => self.retry.decide(
+        self.beyond_budget = None;
+        let verdict = match outcome(&result) {
+            Some(outcome) => self.retry.verdict(
                 self.attempt,
                 elapsed,
                 &outcome,
@@ -219,14 +278,25 @@ impl Call {
                 jitter,
                 now,
             ),
-            None => RetryDecision::Stop,
+            None => Verdict::Stop,
         };
-        match decision {
-            RetryDecision::RetryAfter(delay) if self.fits(elapsed, delay) => {
-                CallDecision::Retry(delay)
+        let call_left = self.timeout.map(|total| total.saturating_sub(elapsed));
+        match verdict {
+            Verdict::Retry {
+                asked: Some(asked), ..
+            } if !asked.is_zero() && !self.fits(elapsed, asked) => {
+                self.beyond_budget = Some((asked, call_left.unwrap_or_default()));
             }
-            _ => CallDecision::Finish(self.finish(result, elapsed)),
+            Verdict::Retry { delay, .. } if self.fits(elapsed, delay) => {
+                return CallDecision::Retry(delay);
+            }
+            Verdict::BeyondBudget { asked, left } => {
+                let left = call_left.map_or(left, |call_left| call_left.min(left));
+                self.beyond_budget = Some((asked, left));
+            }
+            Verdict::Retry { .. } | Verdict::Stop => {}
         }
+        CallDecision::Finish(self.finish(result, elapsed))
     }
 
     /// Whether a retry after `delay` still starts within the call's timeout.
@@ -318,8 +388,13 @@ mod tests {
             .unwrap())
     }
 
+    /// An attempt as sent (unsigned: these tests are about time).
+    fn sent() -> http::Request<Vec<u8>> {
+        http::Request::new(Vec::new())
+    }
+
     fn decide(
-        call: &Call,
+        call: &mut Call,
         result: Result<http::Response<Vec<u8>>, Error>,
         elapsed: u64,
     ) -> CallDecision {
@@ -347,7 +422,7 @@ mod tests {
         ];
         for (attempt_timeout, timeout, elapsed, expected) in table {
             let mut call = Call::new(&options(attempt_timeout, timeout), true);
-            let limit = call.start_attempt(SECS(elapsed));
+            let limit = call.start_attempt(&sent(), SECS(elapsed));
             let case = format!("{attempt_timeout:?} {timeout:?} {elapsed}");
             match expected {
                 Some(limit_secs) => {
@@ -367,7 +442,7 @@ mod tests {
         let mut call = Call::new(&ClientOptions::default(), true);
         assert_eq!(call.attempt(), 0);
         for expected in 1..=3 {
-            call.start_attempt(Duration::ZERO).unwrap();
+            call.start_attempt(&sent(), Duration::ZERO).unwrap();
             assert_eq!(call.attempt(), expected);
         }
     }
@@ -375,65 +450,65 @@ mod tests {
     #[test]
     fn the_retry_policy_decides_within_the_call_timeout() {
         let mut call = Call::new(&options(Some(30), Some(10)), false);
-        call.start_attempt(Duration::ZERO).unwrap();
+        call.start_attempt(&sent(), Duration::ZERO).unwrap();
         // 0.8 s backoff for the first retry.
         assert_eq!(
-            retried(&decide(&call, response(503), 0)),
+            retried(&decide(&mut call, response(503), 0)),
             None,
             "not idempotent"
         );
         assert_eq!(
-            retried(&decide(&call, response(429), 0)),
+            retried(&decide(&mut call, response(429), 0)),
             Some(Duration::from_millis(800))
         );
         // A retry that would start at the call's timeout or later is not made.
         assert_eq!(
-            retried(&decide(&call, response(429), 9)),
+            retried(&decide(&mut call, response(429), 9)),
             Some(Duration::from_millis(800))
         );
-        assert_eq!(retried(&decide(&call, response(429), 10)), None);
-        let CallDecision::Finish(Ok(last)) = decide(&call, response(429), 10) else {
+        assert_eq!(retried(&decide(&mut call, response(429), 10)), None);
+        let CallDecision::Finish(Ok(last)) = decide(&mut call, response(429), 10) else {
             panic!("the last response is returned")
         };
         assert_eq!(last.status(), 429);
 
-        let unlimited = Call::new(&options(Some(30), None), true);
+        let mut unlimited = Call::new(&options(Some(30), None), true);
         assert_eq!(
-            retried(&decide(&unlimited, response(503), 100)),
+            retried(&decide(&mut unlimited, response(503), 100)),
             Some(Duration::from_millis(800))
         );
-        assert_eq!(retried(&decide(&unlimited, response(200), 0)), None);
+        assert_eq!(retried(&decide(&mut unlimited, response(200), 0)), None);
     }
 
     #[test]
     fn failures_are_mapped_onto_outcomes() {
         let mut call = Call::new(&ClientOptions::default(), false);
-        call.start_attempt(Duration::ZERO).unwrap();
+        call.start_attempt(&sent(), Duration::ZERO).unwrap();
         let never_sent = Error::transport(std::io::Error::other("refused"), false);
         let maybe_sent = Error::transport(std::io::Error::other("reset"), true);
-        assert!(retried(&decide(&call, Err(never_sent), 0)).is_some());
-        assert!(retried(&decide(&call, Err(maybe_sent), 0)).is_none());
-        assert!(retried(&decide(&call, Err(Error::timeout(SECS(1))), 0)).is_none());
-        assert!(retried(&decide(&call, Err(Error::invalid_input("bad")), 0)).is_none());
+        assert!(retried(&decide(&mut call, Err(never_sent), 0)).is_some());
+        assert!(retried(&decide(&mut call, Err(maybe_sent), 0)).is_none());
+        assert!(retried(&decide(&mut call, Err(Error::timeout(SECS(1))), 0)).is_none());
+        assert!(retried(&decide(&mut call, Err(Error::invalid_input("bad")), 0)).is_none());
 
         let mut idempotent = Call::new(&ClientOptions::default(), true);
-        idempotent.start_attempt(Duration::ZERO).unwrap();
-        assert!(retried(&decide(&idempotent, Err(Error::timeout(SECS(1))), 0)).is_some());
+        idempotent.start_attempt(&sent(), Duration::ZERO).unwrap();
+        assert!(retried(&decide(&mut idempotent, Err(Error::timeout(SECS(1))), 0)).is_some());
         let credential = Error::credential(std::io::Error::other("no token"));
-        assert!(retried(&decide(&idempotent, Err(credential), 0)).is_none());
+        assert!(retried(&decide(&mut idempotent, Err(credential), 0)).is_none());
     }
 
     #[test]
     fn a_timeout_that_ends_the_call_names_the_call_timeout() {
         let mut call = Call::new(&options(Some(30), Some(10)), false);
-        call.start_attempt(SECS(4)).unwrap();
-        let CallDecision::Finish(Err(error)) = decide(&call, Err(Error::timeout(SECS(6))), 10)
+        call.start_attempt(&sent(), SECS(4)).unwrap();
+        let CallDecision::Finish(Err(error)) = decide(&mut call, Err(Error::timeout(SECS(6))), 10)
         else {
             panic!("a timeout of a non-idempotent call is final")
         };
         assert_eq!(error.to_string(), Error::timeout(SECS(10)).to_string());
         // Before the call's timeout, the attempt's own timeout is reported.
-        let CallDecision::Finish(Err(error)) = decide(&call, Err(Error::timeout(SECS(6))), 9)
+        let CallDecision::Finish(Err(error)) = decide(&mut call, Err(Error::timeout(SECS(6))), 9)
         else {
             panic!("a timeout of a non-idempotent call is final")
         };
@@ -455,9 +530,12 @@ mod tests {
         let client = options(Some(30), None).timeout(SECS(100));
         let shorter = CallOptions::default().timeout(SECS(5));
         let mut call = Call::with_options(&client, &shorter, true, 1).unwrap();
-        assert_eq!(call.start_attempt(Duration::ZERO).unwrap(), Some(SECS(5)));
+        assert_eq!(
+            call.start_attempt(&sent(), Duration::ZERO).unwrap(),
+            Some(SECS(5))
+        );
         assert!(
-            call.start_attempt(SECS(5)).is_err(),
+            call.start_attempt(&sent(), SECS(5)).is_err(),
             "the call's 5 s are over"
         );
         assert_eq!(
@@ -473,7 +551,7 @@ mod tests {
             1,
         );
         assert_eq!(
-            longer.unwrap().start_attempt(SECS(2)).unwrap(),
+            longer.unwrap().start_attempt(&sent(), SECS(2)).unwrap(),
             Some(SECS(58))
         );
 
@@ -481,11 +559,11 @@ mod tests {
         let mut call =
             Call::with_options(&client, &CallOptions::default().retry(no_retries), true, 1)
                 .unwrap();
-        call.start_attempt(Duration::ZERO).unwrap();
-        assert_eq!(retried(&decide(&call, response(503), 0)), None);
+        call.start_attempt(&sent(), Duration::ZERO).unwrap();
+        assert_eq!(retried(&decide(&mut call, response(503), 0)), None);
         let mut call = Call::with_options(&client, &CallOptions::default(), true, 1).unwrap();
-        call.start_attempt(Duration::ZERO).unwrap();
-        assert!(retried(&decide(&call, response(503), 0)).is_some());
+        call.start_attempt(&sent(), Duration::ZERO).unwrap();
+        assert!(retried(&decide(&mut call, response(503), 0)).is_some());
     }
 
     #[test]
@@ -514,8 +592,8 @@ mod tests {
     fn a_failed_call_reports_its_ids_attempts_and_duration() {
         let chosen = CallOptions::default().client_request_id("ticket-2");
         let mut call = Call::with_options(&ClientOptions::default(), &chosen, true, 1).unwrap();
-        call.start_attempt(Duration::ZERO).unwrap();
-        call.start_attempt(SECS(1)).unwrap();
+        call.start_attempt(&sent(), Duration::ZERO).unwrap();
+        call.start_attempt(&sent(), SECS(1)).unwrap();
         let operation = crate::CreateUser::default();
 
         let error = call
@@ -554,6 +632,198 @@ mod tests {
         assert_eq!(error.ms_cv(), service.ms_cv());
         assert_eq!(error.client_request_id(), service.client_request_id());
         assert_eq!(error.attempts(), 2);
+    }
+
+    fn asking(
+        status: u16,
+        name: &'static str,
+        value: &str,
+    ) -> Result<http::Response<Vec<u8>>, Error> {
+        Ok(http::Response::builder()
+            .status(status)
+            .header(name, value)
+            .body(br#"{"error":{"code":"Busy","message":"Come back later."}}"#.to_vec())
+            .unwrap())
+    }
+
+    /// The error a call ends with after `decision`.
+    fn ended(call: &Call, decision: CallDecision, elapsed: Duration) -> Error {
+        let CallDecision::Finish(result) = decision else {
+            panic!("the call goes on: {decision:?}")
+        };
+        call.complete(&crate::CreateUser::default(), result, elapsed)
+            .unwrap_err()
+    }
+
+    #[test]
+    fn a_retry_after_beyond_the_budget_ends_the_call_at_once_in_every_form() {
+        // Sun, 06 Nov 1994 08:49:37 GMT, and an HTTP date an hour later.
+        let now = SystemTime::UNIX_EPOCH + SECS(784_111_777);
+        let forms = [
+            ("retry-after", "3600"),
+            ("retry-after-ms", "3600000"),
+            ("x-ms-retry-after-ms", "3600000"),
+            ("retry-after", "Sun, 06 Nov 1994 09:49:37 GMT"),
+        ];
+        for (status, idempotent) in [(429, false), (503, true)] {
+            for (name, value) in forms {
+                let mut call = Call::new(&ClientOptions::default(), idempotent);
+                call.start_attempt(&sent(), Duration::ZERO).unwrap();
+                let decision = call.decide(asking(status, name, value), SECS(1), 0.5, now);
+                let error = ended(&call, decision, SECS(1));
+                let case = format!("{status} {name}: {value}");
+                assert_eq!(error.kind(), ErrorKind::Service, "{case}");
+                assert_eq!(error.status().map(|s| s.as_u16()), Some(status), "{case}");
+                let service = error.service_error().unwrap();
+                assert_eq!(
+                    service.retry_after_beyond_budget(),
+                    Some(SECS(3600)),
+                    "{case}"
+                );
+                assert!(
+                    error.to_string().contains(
+                        "not retried: the service asked to wait 3600s, longer than the 119s left"
+                    ),
+                    "{case}: {error}"
+                );
+                assert_eq!(error.attempts(), 1, "{case}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_retry_after_beyond_the_call_deadline_ends_the_call_at_once() {
+        let client = ClientOptions::default();
+        let deadline = CallOptions::default().timeout(SECS(5));
+        for (name, value) in [
+            ("retry-after", "10"),
+            ("retry-after-ms", "10000"),
+            ("x-ms-retry-after-ms", "10000"),
+        ] {
+            // 10 s fit in the policy's 120 s and under its 60 s cap, not in the call's 5 s.
+            let mut call = Call::with_options(&client, &deadline, true, 1).unwrap();
+            call.start_attempt(&sent(), Duration::ZERO).unwrap();
+            let decision = decide(&mut call, asking(503, name, value), 1);
+            let error = ended(&call, decision, SECS(1));
+            let service = error.service_error().unwrap();
+            assert_eq!(
+                service.retry_after_beyond_budget(),
+                Some(SECS(10)),
+                "{name}"
+            );
+            assert!(
+                error
+                    .to_string()
+                    .contains("wait 10s, longer than the 4s left"),
+                "{error}"
+            );
+            // Within the deadline, the same answer is waited for.
+            let mut call = Call::with_options(&client, &deadline, true, 1).unwrap();
+            call.start_attempt(&sent(), Duration::ZERO).unwrap();
+            let short = value.replace("10", "3");
+            let decision = decide(&mut call, asking(503, name, &short), 1);
+            assert_eq!(retried(&decision), Some(SECS(3)), "{name}");
+        }
+        // The client's own timeout counts the same way.
+        let mut call = Call::new(&options(Some(30), Some(5)), true);
+        call.start_attempt(&sent(), Duration::ZERO).unwrap();
+        let decision = decide(&mut call, asking(429, "retry-after", "6"), 0);
+        let error = ended(&call, decision, Duration::ZERO);
+        assert_eq!(
+            error.service_error().unwrap().retry_after_beyond_budget(),
+            Some(SECS(6))
+        );
+    }
+
+    #[test]
+    fn other_ends_of_a_call_are_not_marked() {
+        // No retries left: the server's delay did not decide.
+        let mut call = Call::new(&ClientOptions::default().retry(RetryOptions::none()), true);
+        call.start_attempt(&sent(), Duration::ZERO).unwrap();
+        let decision = decide(&mut call, asking(503, "retry-after", "3600"), 0);
+        let error = ended(&call, decision, Duration::ZERO);
+        assert_eq!(
+            error.service_error().unwrap().retry_after_beyond_budget(),
+            None
+        );
+        assert!(!error.to_string().contains("not retried"), "{error}");
+        // Out of time, with a server that asks for no wait at all.
+        let mut call = Call::new(&options(Some(30), Some(5)), true);
+        call.start_attempt(&sent(), Duration::ZERO).unwrap();
+        let decision = decide(&mut call, asking(503, "retry-after", "0"), 5);
+        let error = ended(&call, decision, SECS(5));
+        assert_eq!(
+            error.service_error().unwrap().retry_after_beyond_budget(),
+            None
+        );
+        // A mark does not outlive the decision that made it.
+        let mut call = Call::new(&ClientOptions::default(), true);
+        call.start_attempt(&sent(), Duration::ZERO).unwrap();
+        let _ = decide(&mut call, asking(503, "retry-after", "3600"), 0);
+        let decision = decide(&mut call, asking(400, "retry-after", "1"), 0);
+        let error = ended(&call, decision, Duration::ZERO);
+        assert_eq!(
+            error.service_error().unwrap().retry_after_beyond_budget(),
+            None
+        );
+    }
+
+    #[test]
+    fn an_error_never_shows_what_an_attempt_sent() {
+        let signature = "c2lnbmF0dXJlLW9mLWF0dGVtcHQtb25lLWFhYWFhYWE=";
+        let bearer = "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJhcHAifQ.c2ln-bearer";
+        let mut call = Call::new(&ClientOptions::default(), true);
+        for authorization in [
+            format!(
+                "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature={signature}"
+            ),
+            format!("Bearer {bearer}"),
+        ] {
+            let mut request = sent();
+            request
+                .headers_mut()
+                .insert(http::header::AUTHORIZATION, authorization.parse().unwrap());
+            call.start_attempt(&request, Duration::ZERO).unwrap();
+        }
+        // The last answer echoes the first attempt's signature, and the second's token in a header.
+        let body =
+            format!(r#"{{"error":{{"code":"Denied","message":"bad signature {signature}"}}}}"#);
+        let answer = http::Response::builder()
+            .status(401)
+            .header("ms-cv", format!("Bearer {bearer}"))
+            .body(body.into_bytes())
+            .unwrap();
+        let error = call
+            .complete(&crate::CreateUser::default(), Ok(answer), SECS(1))
+            .unwrap_err();
+        let shown = format!("{error} {error:?} {:?}", error.ms_cv());
+        assert!(
+            !shown.contains(signature) && !shown.contains(bearer),
+            "{shown}"
+        );
+        assert_eq!(
+            error.service_error().unwrap().message(),
+            Some("bad signature [redacted]")
+        );
+        assert_eq!(error.ms_cv(), Some("[redacted]"));
+        // Nor does `Debug` of the call.
+        let debug = format!("{call:?}");
+        assert!(
+            !debug.contains(signature) && !debug.contains(bearer),
+            "{debug}"
+        );
+
+        // A 2xx that does not decode keeps its ids redacted too.
+        let undecodable = http::Response::builder()
+            .status(200)
+            .header("x-ms-request-id", signature)
+            .body(b"not json".to_vec())
+            .unwrap();
+        let error = call
+            .complete(&crate::CreateUser::default(), Ok(undecodable), SECS(1))
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Decode);
+        assert_eq!(error.request_id(), Some("[redacted]"));
     }
 
     #[test]

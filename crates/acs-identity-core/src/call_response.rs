@@ -22,8 +22,8 @@ use crate::service_error::{CLIENT_REQUEST_ID, MS_CV, REQUEST_ID};
 /// let endpoint = acs_auth::Endpoint::parse("https://contoso.communication.azure.com")?;
 /// let config = ClientConfig::new(endpoint, ClientOptions::default(), "0.1.0", "rustc-1.88.0");
 /// let options = CallOptions::default().client_request_id("ticket-4711");
-/// let (_request, mut call) = config.start_call(&CreateUser::default(), 7, &options)?;
-/// call.start_attempt(Duration::ZERO)?;
+/// let (request, mut call) = config.start_call(&CreateUser::default(), 7, &options)?;
+/// call.start_attempt(&request, Duration::ZERO)?;
 /// let answer = http::Response::builder()
 ///     .status(201)
 ///     .header("MS-CV", "ZpWo1WUvr0mvQ+TcdVm5sw.0")

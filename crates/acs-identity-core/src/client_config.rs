@@ -228,8 +228,8 @@ mod tests {
         let plain = CreateUser::default();
         let custom =
             CreateUser::with_custom_id(acs_identity_types::CustomId::new("alice").unwrap());
-        let (_, call) = config.start(&plain, 1).unwrap();
-        let (_, custom_call) = config.start(&custom, 1).unwrap();
+        let (_, mut call) = config.start(&plain, 1).unwrap();
+        let (_, mut custom_call) = config.start(&custom, 1).unwrap();
         let failed = || Err(Error::timeout(std::time::Duration::from_secs(1)));
         let now = std::time::SystemTime::UNIX_EPOCH;
         let zero = std::time::Duration::ZERO;

@@ -32,6 +32,7 @@ mod random;
 mod request;
 mod response;
 mod retry;
+mod sent_secrets;
 mod service_error;
 mod teams_extension;
 mod token_refresh;

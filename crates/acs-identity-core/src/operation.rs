@@ -24,7 +24,9 @@ pub trait Operation {
     /// naming the api-version to use otherwise), and validates the input: no I/O happens on failure.
     fn build_request(&self, service: &ServiceConfig) -> Result<http::Request<Vec<u8>>, Error>;
 
-    /// Reads the response, whatever its status, into the output or the error.
+    /// Reads the response, whatever its status, into the output or the error. Any non-2xx status is the
+    /// service's error; a frontend that drives the call with [`Call`](crate::Call) gets that error from
+    /// [`Call::complete`](crate::Call::complete), which reads it itself so as to redact what the call sent.
     fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error>;
 
     /// Whether sending the request again after it may have reached the service is safe.
@@ -34,6 +36,13 @@ pub trait Operation {
     /// Teams extension and Entra token exchanges carry the user's own Entra token instead.
     fn authorization(&self) -> Authorization {
         Authorization::Credential
+    }
+
+    /// The secrets the request carries besides its `Authorization` (e.g. the Entra token a Teams user
+    /// exchange sends in its body): an error of the call never shows them, even when the service echoes
+    /// them. None by default.
+    fn secrets(&self) -> Vec<&str> {
+        Vec::new()
     }
 }
 

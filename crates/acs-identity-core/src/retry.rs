@@ -21,7 +21,9 @@ pub struct RetryOptions {
     pub max_retries: u32,
     /// The delay before the first retry; it doubles for each further retry.
     pub initial_delay: Duration,
-    /// The longest single delay, also the cap on a server's `Retry-After`.
+    /// The longest single delay, also the cap on a server's `Retry-After` that fits in
+    /// [`max_total`](Self::max_total). A server asking for longer than what is left of `max_total` ends the
+    /// call at once (see [`RetryPolicy::decide`]).
     pub max_delay: Duration,
     /// No retry is scheduled that would end after this much time since the call began.
     pub max_total: Duration,
@@ -123,6 +125,20 @@ pub struct RetryPolicy {
 /// `Retry-After` in milliseconds, the Azure way; checked before the standard header.
 const RETRY_AFTER_MS: [&str; 2] = ["retry-after-ms", "x-ms-retry-after-ms"];
 
+/// The policy's decision, with why it stops when the server asked to wait too long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Retry after `delay`; `asked` is the server's own delay, before the `max_delay` cap.
+    Retry {
+        delay: Duration,
+        asked: Option<Duration>,
+    },
+    /// The server asked to wait `asked`, longer than the `left` of `max_total`.
+    BeyondBudget { asked: Duration, left: Duration },
+    /// No retry.
+    Stop,
+}
+
 impl RetryPolicy {
     /// A policy with these options.
     pub fn new(options: RetryOptions) -> Self {
@@ -148,6 +164,10 @@ impl RetryPolicy {
     ///   `initial_delay * 2^(attempt-1)` scaled by `0.8 + 0.4 * jitter` (`jitter` in `0..=1`,
     ///   drawn by the caller), capped by `max_delay`.
     /// - At most `max_retries` retries, and none that would end after `max_total`.
+    /// - A server delay longer than what is left of `max_total` stops at once: waiting the capped
+    ///   delay would only lead to a retry the server said it would refuse. ([`Call`](crate::Call)
+    ///   marks the error it ends with; see
+    ///   [`ServiceError::retry_after_beyond_budget`](crate::ServiceError::retry_after_beyond_budget).)
     pub fn decide(
         &self,
         attempt: u32,
@@ -157,6 +177,22 @@ impl RetryPolicy {
         jitter: f64,
         now: SystemTime,
     ) -> RetryDecision {
+        match self.verdict(attempt, elapsed, outcome, idempotent, jitter, now) {
+            Verdict::Retry { delay, .. } => RetryDecision::RetryAfter(delay),
+            Verdict::BeyondBudget { .. } | Verdict::Stop => RetryDecision::Stop,
+        }
+    }
+
+    /// [`decide`](Self::decide), saying why it stops when the server asked to wait too long.
+    pub(crate) fn verdict(
+        &self,
+        attempt: u32,
+        elapsed: Duration,
+        outcome: &Outcome<'_>,
+        idempotent: bool,
+        jitter: f64,
+        now: SystemTime,
+    ) -> Verdict {
         let retryable = match *outcome {
             Outcome::Response { status, .. } => match status.as_u16() {
                 408 | 429 => true,
@@ -167,18 +203,24 @@ impl RetryPolicy {
             Outcome::Timeout => idempotent,
         };
         if !retryable || attempt.max(1) > self.options.max_retries {
-            return RetryDecision::Stop;
+            return Verdict::Stop;
         }
-        let server_delay = match *outcome {
+        let asked = match *outcome {
             Outcome::Response { headers, .. } => retry_after(headers, now),
             _ => None,
         };
-        let delay = server_delay
+        let left = self.options.max_total.saturating_sub(elapsed);
+        if let Some(asked) = asked
+            && asked > left
+        {
+            return Verdict::BeyondBudget { asked, left };
+        }
+        let delay = asked
             .unwrap_or_else(|| self.backoff(attempt, jitter))
             .min(self.options.max_delay);
         match elapsed.checked_add(delay) {
-            Some(end) if end <= self.options.max_total => RetryDecision::RetryAfter(delay),
-            _ => RetryDecision::Stop,
+            Some(end) if end <= self.options.max_total => Verdict::Retry { delay, asked },
+            _ => Verdict::Stop,
         }
     }
 
@@ -375,8 +417,8 @@ mod tests {
                 &[("retry-after", "9"), ("x-ms-retry-after-ms", "100")],
                 MS(100),
             ),
-            // Capped by max_delay.
-            (&[("retry-after", "3600")], SECS(60)),
+            // Capped by max_delay, when it fits in the 120 s budget.
+            (&[("retry-after", "90")], SECS(60)),
             // Unusable values fall through to the next header, then to the backoff.
             (&[("retry-after-ms", "soon"), ("retry-after", "3")], SECS(3)),
             (&[("retry-after", "-1")], MS(800)),
@@ -474,6 +516,152 @@ mod tests {
         assert_eq!(
             policy.decide(1, SECS(90), &throttled, false, 0.5, now()),
             RetryDecision::RetryAfter(SECS(30))
+        );
+    }
+
+    #[test]
+    fn a_server_delay_beyond_the_budget_stops_at_once_in_every_form() {
+        let policy = RetryPolicy::default();
+        // (headers, elapsed, expected): the default budget is 120 s, max_delay 60 s.
+        type Row = (&'static [(&'static str, &'static str)], u64, Verdict);
+        let table: [Row; 12] = [
+            (
+                &[("retry-after", "3600")],
+                0,
+                Verdict::BeyondBudget {
+                    asked: SECS(3600),
+                    left: SECS(120),
+                },
+            ),
+            (
+                &[("retry-after-ms", "3600000")],
+                0,
+                Verdict::BeyondBudget {
+                    asked: SECS(3600),
+                    left: SECS(120),
+                },
+            ),
+            (
+                &[("x-ms-retry-after-ms", "3600000")],
+                0,
+                Verdict::BeyondBudget {
+                    asked: SECS(3600),
+                    left: SECS(120),
+                },
+            ),
+            // An HTTP date an hour after `now`.
+            (
+                &[("retry-after", "Sun, 06 Nov 1994 09:49:37 GMT")],
+                0,
+                Verdict::BeyondBudget {
+                    asked: SECS(3600),
+                    left: SECS(120),
+                },
+            ),
+            // What is left, not the whole budget, is what counts.
+            (
+                &[("retry-after", "30")],
+                100,
+                Verdict::BeyondBudget {
+                    asked: SECS(30),
+                    left: SECS(20),
+                },
+            ),
+            (
+                &[("retry-after-ms", "20001")],
+                100,
+                Verdict::BeyondBudget {
+                    asked: MS(20_001),
+                    left: SECS(20),
+                },
+            ),
+            (
+                &[("x-ms-retry-after-ms", "20000")],
+                100,
+                Verdict::Retry {
+                    delay: SECS(20),
+                    asked: Some(SECS(20)),
+                },
+            ),
+            // Within the budget but over max_delay: capped, as before.
+            (
+                &[("retry-after", "119")],
+                0,
+                Verdict::Retry {
+                    delay: SECS(60),
+                    asked: Some(SECS(119)),
+                },
+            ),
+            // The precedence holds: the millisecond header decides, even when Retry-After is huge.
+            (
+                &[("retry-after", "3600"), ("retry-after-ms", "10")],
+                0,
+                Verdict::Retry {
+                    delay: MS(10),
+                    asked: Some(MS(10)),
+                },
+            ),
+            (
+                &[("retry-after", "1"), ("x-ms-retry-after-ms", "99999999")],
+                0,
+                Verdict::BeyondBudget {
+                    asked: MS(99_999_999),
+                    left: SECS(120),
+                },
+            ),
+            // Past the budget already: any positive delay is beyond it.
+            (
+                &[("retry-after", "1")],
+                200,
+                Verdict::BeyondBudget {
+                    asked: SECS(1),
+                    left: Duration::ZERO,
+                },
+            ),
+            // No hint: the backoff, as before.
+            (
+                &[],
+                0,
+                Verdict::Retry {
+                    delay: MS(800),
+                    asked: None,
+                },
+            ),
+        ];
+        for (pairs, elapsed, expected) in table {
+            let headers = headers(pairs);
+            let outcome = Outcome::Response {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                headers: &headers,
+            };
+            let verdict = policy.verdict(1, SECS(elapsed), &outcome, true, 0.5, now());
+            assert_eq!(verdict, expected, "{pairs:?} at {elapsed} s");
+            // The public decision stops whenever the verdict is beyond the budget.
+            let decision = policy.decide(1, SECS(elapsed), &outcome, true, 0.5, now());
+            match expected {
+                Verdict::Retry { delay, .. } => {
+                    assert_eq!(decision, RetryDecision::RetryAfter(delay))
+                }
+                _ => assert_eq!(decision, RetryDecision::Stop),
+            }
+        }
+        // A status that is not retried, or no attempts left, is a plain stop whatever the server asks.
+        let headers = headers(&[("retry-after", "3600")]);
+        let refused = Outcome::Response {
+            status: StatusCode::BAD_REQUEST,
+            headers: &headers,
+        };
+        assert_eq!(
+            policy.verdict(1, Duration::ZERO, &refused, true, 0.5, now()),
+            Verdict::Stop
+        );
+        let throttled = Outcome::Response {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            headers: &headers,
+        };
+        assert_eq!(
+            policy.verdict(4, Duration::ZERO, &throttled, true, 0.5, now()),
+            Verdict::Stop
         );
     }
 }

@@ -198,6 +198,10 @@ impl Operation for ExchangeTeamsUserToken {
     fn is_idempotent(&self) -> bool {
         true
     }
+
+    fn secrets(&self) -> Vec<&str> {
+        vec![self.token.as_str()]
+    }
 }
 
 /// Rejects, before I/O, an empty scope list (the service would answer 400) and a scope the configured

@@ -203,8 +203,9 @@ impl Call {
 
     fn context(&self, headers: Option<&HeaderMap>, elapsed: Duration) -> CallContext {
         let sent = self.client_request_id.as_ref();
+        let redactor = headers.map(|_| self.secrets.redactor());
         let header = |name| {
-            let (text, _) = header_text(headers?, name, &self.secrets)?;
+            let (text, _) = header_text(headers?, name, redactor.as_ref()?)?;
             Some(text)
         };
         CallContext {

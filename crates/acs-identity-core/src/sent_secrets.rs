@@ -103,27 +103,52 @@ impl SentSecrets {
         needles
     }
 
+    /// What looks for these secrets in what a server said: every form of each, built once.
+    pub(crate) fn redactor(&self) -> Redactor {
+        let needles = self.needles();
+        let reach = needles.first().map_or(0, String::len);
+        Redactor { needles, reach }
+    }
+}
+
+/// The forms of a call's secrets, ready to be looked for. No `Debug`: it holds them.
+pub(crate) struct Redactor {
+    /// Longest first.
+    needles: Vec<String>,
+    /// The length of the longest.
+    reach: usize,
+}
+
+impl Redactor {
     /// `text` with every secret replaced by [`REDACTED`], then cut to at most `limit` bytes on a char boundary
     /// and marked with [`TRUNCATED`]; the flag says whether it was cut.
     ///
     /// Only the start of a long text is searched (`limit` plus the longest needle), so the cost does not grow
     /// with the text.
     pub(crate) fn bounded(&self, text: &str, limit: usize) -> (String, bool) {
-        let needles = self.needles();
-        let reach = needles.first().map_or(0, String::len);
-        let searched = floor_char_boundary(text, limit.saturating_add(reach));
+        let searched = floor_char_boundary(text, limit.saturating_add(self.reach));
         let start = text.get(..searched).unwrap_or(text);
-        cut(start, searched >= text.len(), limit, &needles, reach)
+        cut(
+            start,
+            searched >= text.len(),
+            limit,
+            &self.needles,
+            self.reach,
+        )
     }
 
     /// [`bounded`](Self::bounded) for bytes that may not be UTF-8 (invalid sequences become U+FFFD): only the
     /// start that is searched is decoded.
     pub(crate) fn bounded_bytes(&self, bytes: &[u8], limit: usize) -> (String, bool) {
-        let needles = self.needles();
-        let reach = needles.first().map_or(0, String::len);
-        let searched = limit.saturating_add(reach);
+        let searched = limit.saturating_add(self.reach);
         let start = String::from_utf8_lossy(bytes.get(..searched).unwrap_or(bytes));
-        cut(&start, bytes.len() <= searched, limit, &needles, reach)
+        cut(
+            &start,
+            bytes.len() <= searched,
+            limit,
+            &self.needles,
+            self.reach,
+        )
     }
 }
 
@@ -208,7 +233,7 @@ mod tests {
     }
 
     fn shown(secrets: &SentSecrets, text: &str) -> String {
-        secrets.bounded(text, 1 << 20).0
+        secrets.redactor().bounded(text, 1 << 20).0
     }
 
     #[test]
@@ -291,20 +316,23 @@ mod tests {
     #[test]
     fn texts_are_cut_on_a_char_boundary_with_a_marker() {
         let none = SentSecrets::default();
-        assert_eq!(none.bounded("short", 64), ("short".to_owned(), false));
+        assert_eq!(
+            none.redactor().bounded("short", 64),
+            ("short".to_owned(), false)
+        );
         // 'é' is two bytes: a limit in the middle of one moves back before it.
         let text = "é".repeat(100);
         for limit in [20, 21, 22, 23, 199] {
-            let (out, cut) = none.bounded(&text, limit);
+            let (out, cut) = none.redactor().bounded(&text, limit);
             assert!(
                 cut && out.len() <= limit && out.ends_with(TRUNCATED),
                 "{limit}: {out}"
             );
             assert!(out.trim_end_matches(TRUNCATED).chars().all(|c| c == 'é'));
         }
-        assert_eq!(none.bounded(&text, 200), (text.clone(), false));
+        assert_eq!(none.redactor().bounded(&text, 200), (text.clone(), false));
         // A limit shorter than the marker keeps the marker alone.
-        assert_eq!(none.bounded(&text, 3).0, TRUNCATED);
+        assert_eq!(none.redactor().bounded(&text, 3).0, TRUNCATED);
     }
 
     #[test]
@@ -315,7 +343,7 @@ mod tests {
         for offset in 0..600 {
             for tail in ["", "x", &"y".repeat(400)] {
                 let text = format!("{}{SIGNATURE}{tail}", "a".repeat(offset));
-                let (out, _) = secrets.bounded(&text, limit);
+                let (out, _) = secrets.redactor().bounded(&text, limit);
                 assert!(out.len() <= limit, "{offset}: {} bytes", out.len());
                 let sig = SIGNATURE.as_bytes();
                 // No 4-byte run of the signature is left (the filler has none).
@@ -334,7 +362,7 @@ mod tests {
             let mut body = vec![0xff; offset];
             body.extend_from_slice(hmac().as_bytes());
             body.extend_from_slice("é".repeat(300).as_bytes());
-            let (out, cut) = secrets.bounded_bytes(&body, 128);
+            let (out, cut) = secrets.redactor().bounded_bytes(&body, 128);
             assert!(cut && out.len() <= 128, "{offset}");
             assert!(
                 !out.contains("Signature") && !out.contains("u7Xz"),
@@ -342,7 +370,7 @@ mod tests {
             );
         }
         assert_eq!(
-            secrets.bounded_bytes(b"plain \xff", 64),
+            secrets.redactor().bounded_bytes(b"plain \xff", 64),
             ("plain \u{fffd}".to_owned(), false)
         );
     }
@@ -351,7 +379,7 @@ mod tests {
     fn long_texts_cost_the_limit_not_their_length() {
         let secrets = secrets(&hmac());
         let text = format!("{}{}", hmac(), "z".repeat(4 << 20));
-        let (out, cut) = secrets.bounded(&text, 4096);
+        let (out, cut) = secrets.redactor().bounded(&text, 4096);
         assert!(cut);
         assert!(out.starts_with(REDACTED), "{}", &out[..40]);
         assert!(out.len() <= 4096);

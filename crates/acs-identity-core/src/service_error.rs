@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
 
-use crate::sent_secrets::SentSecrets;
+use crate::sent_secrets::{Redactor, SentSecrets};
 use crate::wire;
 
 /// `x-ms-client-request-id`: the per-call id the client sends and the service echoes.
@@ -101,7 +101,7 @@ impl ServiceError {
         secrets: &SentSecrets,
     ) -> Self {
         let mut bounds = Bounds {
-            secrets,
+            redactor: secrets.redactor(),
             nested_left: Self::NESTED_LIMIT,
             truncated: false,
         };
@@ -113,7 +113,7 @@ impl ServiceError {
             _ => None,
         };
         let mut header = |name| {
-            let (text, truncated) = header_text(headers, name, secrets)?;
+            let (text, truncated) = header_text(headers, name, &bounds.redactor)?;
             bounds.truncated |= truncated;
             Some(text)
         };
@@ -288,16 +288,16 @@ fn to_millis(duration: Duration) -> Duration {
 }
 
 /// What is still allowed while reading one error answer.
-struct Bounds<'a> {
-    secrets: &'a SentSecrets,
+struct Bounds {
+    redactor: Redactor,
     nested_left: usize,
     truncated: bool,
 }
 
-impl Bounds<'_> {
+impl Bounds {
     /// A text of the answer, redacted and cut to `limit`.
     fn text(&mut self, text: &str, limit: usize) -> String {
-        let (text, truncated) = self.secrets.bounded(text, limit);
+        let (text, truncated) = self.redactor.bounded(text, limit);
         self.truncated |= truncated;
         text
     }
@@ -341,7 +341,7 @@ impl Bounds<'_> {
     /// A one-line, bounded excerpt of a body.
     fn excerpt(&mut self, body: &[u8]) -> String {
         let (line, truncated) = self
-            .secrets
+            .redactor
             .bounded_bytes(body.trim_ascii(), ServiceError::EXCERPT_LIMIT);
         self.truncated |= truncated;
         line.chars()
@@ -350,16 +350,16 @@ impl Bounds<'_> {
     }
 }
 
-/// A header's value as text (header names compare case-insensitively by construction), redacted of
-/// `secrets` and cut to [`ServiceError::FIELD_LIMIT`]; the flag says whether it was cut.
+/// A header's value as text (header names compare case-insensitively by construction), redacted and cut
+/// to [`ServiceError::FIELD_LIMIT`]; the flag says whether it was cut.
 pub(crate) fn header_text(
     headers: &HeaderMap,
     name: &http::HeaderName,
-    secrets: &SentSecrets,
+    redactor: &Redactor,
 ) -> Option<(String, bool)> {
     let value = headers.get(name)?;
     let text = String::from_utf8_lossy(value.as_bytes());
-    Some(secrets.bounded(&text, ServiceError::FIELD_LIMIT))
+    Some(redactor.bounded(&text, ServiceError::FIELD_LIMIT))
 }
 
 #[cfg(test)]

@@ -18,5 +18,9 @@ macro_rules! hostile_test {
     };
 }
 
+// Only its search for secrets (`assert_hidden`) is used here.
 #[path = "../../acs-identity/tests/common/hostile_server.rs"]
 mod hostile_server;
+#[allow(dead_code)]
+#[path = "../../acs-identity/tests/common/hygiene.rs"]
+mod hygiene;

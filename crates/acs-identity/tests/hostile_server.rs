@@ -18,5 +18,9 @@ macro_rules! hostile_test {
     };
 }
 
+// Only its search for secrets (`assert_hidden`) is used here.
 #[path = "common/hostile_server.rs"]
 mod hostile_server;
+#[allow(dead_code)]
+#[path = "common/hygiene.rs"]
+mod hygiene;

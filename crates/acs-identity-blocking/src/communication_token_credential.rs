@@ -6,11 +6,13 @@ mod entra;
 use std::fmt;
 use std::sync::Arc;
 
-use acs_identity_core::{CredentialState, Error, RefreshPolicy};
+use acs_identity_core::{
+    CredentialClock, CredentialSettings, CredentialState, Error, RefreshPolicy,
+};
 use acs_identity_types::AccessToken;
 use time::OffsetDateTime;
 
-use self::driver::{Clock, FnRefresher, Refresh, Shared};
+use self::driver::{FnRefresher, Refresh, Shared};
 
 pub use self::entra::EntraCommunicationTokenCredentialOptions;
 pub use acs_identity_core::{
@@ -167,45 +169,40 @@ enum Source {
 #[must_use = "call `build` to get the credential"]
 pub struct CommunicationTokenCredentialBuilder {
     source: Source,
-    initial_token: Option<Result<AccessToken, TokenParseError>>,
-    proactive: bool,
-    clock: Option<Clock>,
+    settings: CredentialSettings,
 }
 
 impl CommunicationTokenCredentialBuilder {
     fn new(source: Source) -> Self {
         Self {
             source,
-            initial_token: None,
-            proactive: false,
-            clock: None,
+            settings: CredentialSettings::default(),
         }
     }
 
     /// The token to start with (a JWT or an [`AccessToken`]), so that the first call needs no refresh. An
     /// unreadable one makes [`build`](Self::build) fail.
     pub fn initial_token(mut self, token: impl IntoAccessToken) -> Self {
-        self.initial_token = Some(token.into_access_token());
+        self.settings.initial_token(token);
         self
     }
 
     /// Whether to refresh in the background, 10 minutes before the expiry, on one thread
     /// (`acs-token-refresh`). Default: no, tokens are refreshed when asked for.
     pub fn refresh_proactively(mut self, proactive: bool) -> Self {
-        self.proactive = proactive;
+        self.settings.refresh_proactively(proactive);
         self
     }
 
     /// Where the credential reads the time. Default: the system clock. For tests and simulations.
     pub fn clock(mut self, clock: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
-        self.clock = Some(Arc::new(clock));
+        self.settings.clock(clock);
         self
     }
 
     /// The credential; with proactive refreshing, its thread is started (failing only if the OS refuses).
     pub fn build(self) -> Result<CommunicationTokenCredential, CredentialBuildError> {
-        let initial_token = self.initial_token.transpose()?;
-        let clock = self.clock.unwrap_or_else(system_clock);
+        let clock = self.settings.clock_or(system_clock);
         let policy = RefreshPolicy::default();
         let refresher = match self.source {
             Source::Refresher(refresher) => refresher,
@@ -213,9 +210,10 @@ impl CommunicationTokenCredentialBuilder {
                 options.into_refresher(Arc::clone(&clock), policy.on_demand_margin)?
             }
         };
-        let state = CredentialState::refreshing(policy, initial_token, self.proactive, clock());
+        let state = self.settings.into_state(policy, clock())?;
+        let proactive = state.is_proactive();
         let shared = Arc::new(Shared::new(Some(refresher), state, clock));
-        if self.proactive {
+        if proactive {
             Shared::start_proactive(&shared).map_err(CredentialBuildError::Spawn)?;
         }
         Ok(CommunicationTokenCredential::from_shared(shared))
@@ -230,18 +228,11 @@ impl fmt::Debug for CommunicationTokenCredentialBuilder {
         };
         f.debug_struct("CommunicationTokenCredentialBuilder")
             .field("source", &source)
-            .field(
-                "initial_token",
-                &self
-                    .initial_token
-                    .as_ref()
-                    .map(|token| token.as_ref().map(|_| "[redacted]")),
-            )
-            .field("proactive", &self.proactive)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
 
-fn system_clock() -> Clock {
+fn system_clock() -> CredentialClock {
     Arc::new(OffsetDateTime::now_utc)
 }

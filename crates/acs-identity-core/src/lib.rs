@@ -68,9 +68,10 @@ pub use teams_extension::{
 };
 pub use token_refresh::{
     COMMUNICATION_CLIENTS_DEFAULT_SCOPE, COMMUNICATION_CLIENTS_SCOPE_PREFIX, CredentialBuildError,
-    CredentialState, Demand, ExchangedTokenCache, IntoAccessToken, InvalidScopesError, OnDemand,
-    Proactive, RefreshPolicy, RefreshSchedule, RefreshTicket, TEAMS_EXTENSION_SCOPE_PREFIX,
-    TokenExchangeTarget, TokenParseError, TokenRefreshError, parse_access_token,
+    CredentialClock, CredentialSettings, CredentialState, Demand, ExchangedTokenCache,
+    IntoAccessToken, InvalidScopesError, OnDemand, Proactive, RefreshPolicy, RefreshSchedule,
+    RefreshTicket, TEAMS_EXTENSION_SCOPE_PREFIX, TokenExchangeTarget, TokenParseError,
+    TokenRefreshError, parse_access_token,
 };
 pub use tokens::{ExchangeTeamsUserToken, IssueToken, RevokeTokens, TokenOptions};
 pub use user_agent::user_agent;

@@ -10,6 +10,7 @@ mod error;
 mod exchange;
 mod parse;
 mod schedule;
+mod settings;
 
 pub use credential::{CredentialState, Demand};
 pub use error::{CredentialBuildError, TokenRefreshError};
@@ -19,3 +20,4 @@ pub use exchange::{
 };
 pub use parse::{IntoAccessToken, TokenParseError, parse_access_token};
 pub use schedule::{OnDemand, Proactive, RefreshPolicy, RefreshSchedule, RefreshTicket};
+pub use settings::{CredentialClock, CredentialSettings};

@@ -8,11 +8,13 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use acs_identity_core::{CredentialState, Error, RefreshPolicy};
+use acs_identity_core::{
+    CredentialClock, CredentialSettings, CredentialState, Error, RefreshPolicy,
+};
 use acs_identity_types::AccessToken;
 use time::OffsetDateTime;
 
-use self::driver::{Clock, Shared};
+use self::driver::Shared;
 use self::refresher::{FnRefresher, Refresh};
 
 pub use self::entra::EntraCommunicationTokenCredentialOptions;
@@ -180,47 +182,42 @@ enum Source {
 #[must_use = "call `build` to get the credential"]
 pub struct CommunicationTokenCredentialBuilder {
     source: Source,
-    initial_token: Option<Result<AccessToken, TokenParseError>>,
-    proactive: bool,
-    clock: Option<Clock>,
+    settings: CredentialSettings,
 }
 
 impl CommunicationTokenCredentialBuilder {
     fn new(source: Source) -> Self {
         Self {
             source,
-            initial_token: None,
-            proactive: false,
-            clock: None,
+            settings: CredentialSettings::default(),
         }
     }
 
     /// The token to start with (a JWT or an [`AccessToken`]), so that the first call needs no refresh. An
     /// unreadable one makes [`build`](Self::build) fail.
     pub fn initial_token(mut self, token: impl IntoAccessToken) -> Self {
-        self.initial_token = Some(token.into_access_token());
+        self.settings.initial_token(token);
         self
     }
 
     /// Whether to refresh in the background, 10 minutes before the expiry, on one tokio task. Default: no,
     /// tokens are refreshed when asked for.
     pub fn refresh_proactively(mut self, proactive: bool) -> Self {
-        self.proactive = proactive;
+        self.settings.refresh_proactively(proactive);
         self
     }
 
     /// Where the credential reads the time. Default: the system clock. For tests and simulations, e.g. a
     /// clock that follows tokio's paused time.
     pub fn clock(mut self, clock: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
-        self.clock = Some(Arc::new(clock));
+        self.settings.clock(clock);
         self
     }
 
     /// The credential. With proactive refreshing, its task starts now on the current tokio runtime, or
     /// with the first [`get_token`](CommunicationTokenCredential::get_token) when there is none.
     pub fn build(self) -> Result<CommunicationTokenCredential, CredentialBuildError> {
-        let initial_token = self.initial_token.transpose()?;
-        let clock = self.clock.unwrap_or_else(system_clock);
+        let clock = self.settings.clock_or(system_clock);
         let policy = RefreshPolicy::default();
         let refresher = match self.source {
             Source::Refresher(refresher) => refresher,
@@ -228,7 +225,7 @@ impl CommunicationTokenCredentialBuilder {
                 options.into_refresher(Arc::clone(&clock), policy.on_demand_margin)?
             }
         };
-        let state = CredentialState::refreshing(policy, initial_token, self.proactive, clock());
+        let state = self.settings.into_state(policy, clock())?;
         let shared = Shared::new(Some(refresher), state, clock);
         Ok(CommunicationTokenCredential::from_shared(shared))
     }
@@ -242,18 +239,11 @@ impl fmt::Debug for CommunicationTokenCredentialBuilder {
         };
         f.debug_struct("CommunicationTokenCredentialBuilder")
             .field("source", &source)
-            .field(
-                "initial_token",
-                &self
-                    .initial_token
-                    .as_ref()
-                    .map(|token| token.as_ref().map(|_| "[redacted]")),
-            )
-            .field("proactive", &self.proactive)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
 
-fn system_clock() -> Clock {
+fn system_clock() -> CredentialClock {
     Arc::new(OffsetDateTime::now_utc)
 }

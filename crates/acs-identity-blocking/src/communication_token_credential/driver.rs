@@ -11,7 +11,7 @@ use acs_identity_types::AccessToken;
 use time::OffsetDateTime;
 
 /// What time it is.
-pub(super) type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+pub(super) use acs_identity_core::CredentialClock as Clock;
 
 /// Obtains a new token; called by one caller at a time.
 pub(super) trait Refresh: Send + Sync + 'static {

@@ -15,7 +15,7 @@ use tokio::sync::{Notify, watch};
 use super::refresher::Refresh;
 
 /// What time it is.
-pub(super) type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+pub(super) use acs_identity_core::CredentialClock as Clock;
 
 /// The state every clone of a credential and its background task share.
 pub(super) struct Shared {

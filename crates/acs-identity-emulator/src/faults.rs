@@ -76,7 +76,19 @@ pub enum Trigger {
 }
 
 /// One fault rule: what to do, to which requests.
+///
+/// `#[non_exhaustive]`: rules may learn to select requests more finely. Read the fields; build one with
+/// [`new`](Self::new) (or the [`next`](Self::next) and [`with_probability`](Self::with_probability)
+/// shortcuts) and the builder methods.
+///
+/// ```
+/// use acs_identity_emulator::{Fault, FaultRule, Operation, Trigger};
+///
+/// let rule = FaultRule::new(Fault::DropConnection, Trigger::Next(1)).operation(Operation::GetIdentity);
+/// assert_eq!(rule, FaultRule::next(1, Fault::DropConnection).only(Operation::GetIdentity));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct FaultRule {
     /// What happens.
     pub fault: Fault,
@@ -88,28 +100,37 @@ pub struct FaultRule {
 }
 
 impl FaultRule {
-    /// `fault` on the next `n` ACS requests.
-    pub fn next(n: u32, fault: Fault) -> Self {
+    /// `fault` on the ACS requests `trigger` selects.
+    pub fn new(fault: Fault, trigger: Trigger) -> Self {
         Self {
             fault,
-            trigger: Trigger::Next(n),
+            trigger,
             operation: None,
         }
+    }
+
+    /// `fault` on the next `n` ACS requests.
+    pub fn next(n: u32, fault: Fault) -> Self {
+        Self::new(fault, Trigger::Next(n))
     }
 
     /// `fault` on each ACS request with probability `p`.
     pub fn with_probability(p: f64, fault: Fault) -> Self {
-        Self {
-            fault,
-            trigger: Trigger::Probability(p),
-            operation: None,
-        }
+        Self::new(fault, Trigger::Probability(p))
     }
 
-    /// Limits the rule to one operation.
-    pub fn only(mut self, operation: Operation) -> Self {
+    /// Sets [`operation`](Self::operation): limits the rule to one operation.
+    #[must_use]
+    pub fn operation(mut self, operation: Operation) -> Self {
         self.operation = Some(operation);
         self
+    }
+
+    /// Limits the rule to one operation: the same as [`operation`](Self::operation), which reads better
+    /// after [`next`](Self::next) and [`with_probability`](Self::with_probability).
+    #[must_use]
+    pub fn only(self, operation: Operation) -> Self {
+        self.operation(operation)
     }
 
     fn matches(&self, operation: Operation) -> bool {
@@ -125,21 +146,45 @@ impl FaultRule {
 /// ```
 /// use acs_identity_emulator::{Fault, FaultConfig, FaultRule, Operation};
 ///
-/// let faults = FaultConfig {
-///     seed: 7,
-///     rules: vec![
-///         FaultRule::next(2, Fault::throttle(1)),
-///         FaultRule::with_probability(0.1, Fault::DropConnection).only(Operation::IssueAccessToken),
-///     ],
-/// };
+/// let faults = FaultConfig::default()
+///     .seed(7)
+///     .rule(FaultRule::next(2, Fault::throttle(1)))
+///     .rule(FaultRule::with_probability(0.1, Fault::DropConnection).only(Operation::IssueAccessToken));
 /// assert_eq!(faults.rules.len(), 2);
 /// ```
+///
+/// `#[non_exhaustive]`: fault injection may gain settings. Read the fields; build one from
+/// [`FaultConfig::default`] with the builder methods.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct FaultConfig {
     /// Seeds the RNG of [`Trigger::Probability`] rules, so that a test sees the same faults on every run.
     pub seed: u64,
     /// Rules, evaluated in order for every request.
     pub rules: Vec<FaultRule>,
+}
+
+impl FaultConfig {
+    /// Sets [`seed`](Self::seed).
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Adds one rule after the others to [`rules`](Self::rules).
+    #[must_use]
+    pub fn rule(mut self, rule: FaultRule) -> Self {
+        self.rules.push(rule);
+        self
+    }
+
+    /// Sets [`rules`](Self::rules), replacing any added before.
+    #[must_use]
+    pub fn rules(mut self, rules: impl IntoIterator<Item = FaultRule>) -> Self {
+        self.rules = rules.into_iter().collect();
+        self
+    }
 }
 
 /// What happens to one request.

@@ -256,10 +256,9 @@ async fn teams_user_exchange_rows() {
     let (emulator, client) = start().await;
     let (user, app) = (Uuid::new_v4(), Uuid::new_v4());
     let token = emulator.issue_entra_user_token(&EntraUser::teams_user(user, app));
-    let expired = emulator.issue_entra_user_token(&EntraUser {
-        expires_at: Some(SystemTime::now() - Duration::from_secs(60)),
-        ..EntraUser::teams_user(user, app)
-    });
+    let expired = emulator.issue_entra_user_token(
+        &EntraUser::teams_user(user, app).expires_at(SystemTime::now() - Duration::from_secs(60)),
+    );
     let wrong_audience = emulator.issue_entra_user_token(&EntraUser::for_entra_exchange(user, app));
     let (app, user) = (app.to_string(), user.to_string());
     let (other_app, other_user) = (Uuid::new_v4().to_string(), Uuid::new_v4().to_string());

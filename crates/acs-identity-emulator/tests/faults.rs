@@ -21,11 +21,8 @@ async fn start(faults: FaultConfig) -> (RunningEmulator, Client) {
 
 #[tokio::test]
 async fn throttles_the_next_two_requests_then_succeeds() {
-    let (emulator, client) = start(FaultConfig {
-        seed: 0,
-        rules: vec![FaultRule::next(2, Fault::throttle(1))],
-    })
-    .await;
+    let (emulator, client) =
+        start(FaultConfig::default().rule(FaultRule::next(2, Fault::throttle(1)))).await;
     for _ in 0..2 {
         let reply = client.call("POST", CREATE, "").await;
         assert_eq!(reply.status, 429);
@@ -92,11 +89,8 @@ async fn unavailable_with_retry_after_ms_on_one_operation() {
 
 #[tokio::test]
 async fn drops_the_connection_without_answering() {
-    let (emulator, client) = start(FaultConfig {
-        seed: 0,
-        rules: vec![FaultRule::next(1, Fault::DropConnection)],
-    })
-    .await;
+    let (emulator, client) =
+        start(FaultConfig::default().rule(FaultRule::next(1, Fault::DropConnection))).await;
     let error = client
         .send(client.signed("POST", CREATE, ""))
         .await
@@ -120,13 +114,10 @@ async fn drops_the_connection_without_answering() {
 
 #[tokio::test]
 async fn adds_latency() {
-    let (_emulator, client) = start(FaultConfig {
-        seed: 0,
-        rules: vec![FaultRule::next(
-            1,
-            Fault::Latency(Duration::from_millis(300)),
-        )],
-    })
+    let (_emulator, client) = start(FaultConfig::default().rule(FaultRule::next(
+        1,
+        Fault::Latency(Duration::from_millis(300)),
+    )))
     .await;
     let started = Instant::now();
     assert_eq!(client.call("POST", CREATE, "").await.status, 201);
@@ -215,13 +206,10 @@ async fn admin_routes_read_and_reset_counters() {
 
 #[tokio::test]
 async fn shutdown_lets_requests_in_flight_finish() {
-    let (emulator, client) = start(FaultConfig {
-        seed: 0,
-        rules: vec![FaultRule::next(
-            1,
-            Fault::Latency(Duration::from_millis(500)),
-        )],
-    })
+    let (emulator, client) = start(FaultConfig::default().rule(FaultRule::next(
+        1,
+        Fault::Latency(Duration::from_millis(500)),
+    )))
     .await;
     let in_flight = tokio::spawn({
         let client = client.clone();

@@ -172,17 +172,13 @@ async fn jwks_verifies_rs256_and_es256_sign_in_tokens_and_their_claims() {
     let (emulator, client) = start().await;
     let jwks = fetch_jwks(&emulator, &client).await;
     for algorithm in [SigningAlgorithm::Rs256, SigningAlgorithm::Es256] {
-        let mut extra = serde_json::Map::new();
-        extra.insert("scp".into(), "Tokens.Issue".into());
-        let user = SignInUser {
-            roles: vec!["Tokens.Admin".into()],
-            groups: vec!["g1".into()],
-            name: Some("Alice".into()),
-            preferred_username: Some("alice@contoso.example".into()),
-            algorithm,
-            extra_claims: extra,
-            ..SignInUser::with_subject("alice")
-        };
+        let user = SignInUser::with_subject("alice")
+            .role("Tokens.Admin")
+            .group("g1")
+            .name("Alice")
+            .preferred_username("alice@contoso.example")
+            .algorithm(algorithm)
+            .extra_claim("scp", "Tokens.Issue");
         let token = emulator.sign_in(&user).unwrap();
         let header = jsonwebtoken::decode_header(token.secret()).unwrap();
         assert_eq!(format!("{:?}", header.alg), algorithm.name());
@@ -218,31 +214,25 @@ async fn wrong_times_issuers_and_audiences_are_the_relying_partys_to_reject() {
     let jwks = fetch_jwks(&emulator, &client).await;
     let now = SystemTime::now();
     let expired = emulator
-        .sign_in(&SignInUser {
-            expires_at: Some(now - Duration::from_secs(60)),
-            ..SignInUser::default()
-        })
+        .sign_in(&SignInUser::default().expires_at(now - Duration::from_secs(60)))
         .unwrap();
     assert_eq!(
         kind(verify(&emulator, &jwks, expired.secret())),
         ErrorKind::ExpiredSignature
     );
     let early = emulator
-        .sign_in(&SignInUser {
-            not_before: Some(now + Duration::from_secs(600)),
-            algorithm: SigningAlgorithm::Es256,
-            ..SignInUser::default()
-        })
+        .sign_in(
+            &SignInUser::default()
+                .not_before(now + Duration::from_secs(600))
+                .algorithm(SigningAlgorithm::Es256),
+        )
         .unwrap();
     assert_eq!(
         kind(verify(&emulator, &jwks, early.secret())),
         ErrorKind::ImmatureSignature
     );
     let elsewhere = emulator
-        .sign_in(&SignInUser {
-            audience: Some("api://another-app".into()),
-            ..SignInUser::default()
-        })
+        .sign_in(&SignInUser::default().audience("api://another-app"))
         .unwrap();
     assert_eq!(
         kind(verify(&emulator, &jwks, elsewhere.secret())),
@@ -284,10 +274,7 @@ async fn rotation_publishes_new_kids_and_old_tokens_no_longer_verify() {
     let before = fetch_jwks(&emulator, &client).await;
     let old_rs = emulator.sign_in(&SignInUser::default()).unwrap();
     let old_es = emulator
-        .sign_in(&SignInUser {
-            algorithm: SigningAlgorithm::Es256,
-            ..SignInUser::default()
-        })
+        .sign_in(&SignInUser::default().algorithm(SigningAlgorithm::Es256))
         .unwrap();
     verify(&emulator, &before, old_rs.secret()).unwrap();
     verify(&emulator, &before, old_es.secret()).unwrap();

@@ -212,6 +212,7 @@ pub struct RateLimits {
 
 /// At most `requests` in each `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RateLimit {
     /// Requests allowed in a window.
     pub requests: u32,
@@ -233,6 +234,7 @@ pub struct TeamsConfig {
 
 /// The scopes and lifetime a policy rule grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Grant {
     /// The scopes a caller may ask for.
     pub scopes: Vec<TokenScope>,

@@ -14,6 +14,7 @@ use crate::oidc::SignedIn;
 
 /// The policy of a configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Policy {
     /// What every signed-in caller may get.
     pub default: Grant,
@@ -35,6 +36,7 @@ impl Default for Policy {
 
 /// A grant for callers that meet every condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Rule {
     /// Only callers of this issuer.
     pub issuer: Option<String>,

@@ -55,10 +55,8 @@ async fn a_user_gets_an_identity_tokens_and_can_leave() {
     );
 
     // Another user gets another identity; ES256 sign-ins work the same.
-    let bob = service.sign_in_as(&SignInUser {
-        algorithm: SigningAlgorithm::Es256,
-        ..SignInUser::with_subject("bob")
-    });
+    let bob =
+        service.sign_in_as(&SignInUser::with_subject("bob").algorithm(SigningAlgorithm::Es256));
     let (status, bob_user) = service.call(Method::POST, "/user", &bob).await;
     assert_eq!(status, 200, "{bob_user}");
     assert_ne!(bob_user["id"], recreated["id"]);
@@ -106,10 +104,7 @@ async fn the_policy_refuses_more_than_it_grants() {
     let refused_calls = service.acs_requests();
     assert_eq!(refused_calls, 0, "refusals never reach ACS");
 
-    let caller = service.sign_in_as(&SignInUser {
-        roles: vec!["Calling".into()],
-        ..SignInUser::with_subject("carol")
-    });
+    let caller = service.sign_in_as(&SignInUser::with_subject("carol").role("Calling"));
     let (status, body) = service
         .post_json(
             "/token",
@@ -179,10 +174,7 @@ async fn a_teams_user_exchanges_only_their_own_token() {
     let teams = format!("[teams]\nclient_id = \"{app}\"\n");
     let service = common::start_with(emulator, "", &teams).await;
     let object_id = uuid::Uuid::new_v4();
-    let caller = service.sign_in_as(&SignInUser {
-        object_id,
-        ..SignInUser::default()
-    });
+    let caller = service.sign_in_as(&SignInUser::default().object_id(object_id));
     let own = service
         .emulator
         .issue_entra_user_token(&EntraUser::teams_user(object_id, app));

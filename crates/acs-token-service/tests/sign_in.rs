@@ -50,28 +50,24 @@ async fn refused(service: &Running, token: &str) -> (u16, String, Option<String>
 async fn every_bad_token_is_refused_with_the_check_that_failed() {
     let service = start("required_claims = [\"name\"]", "").await;
     let emulator = &service.emulator;
-    let good_user = SignInUser {
-        name: Some("Alice".into()),
-        ..SignInUser::with_subject("alice")
-    };
+    let good_user = SignInUser::with_subject("alice").name("Alice");
     let good = service.sign_in_as(&good_user);
     let hour = Duration::from_secs(3600);
     let now = SystemTime::now();
 
-    let expired = service.sign_in_as(&SignInUser {
-        expires_at: Some(now - hour),
-        not_before: Some(now - 2 * hour),
-        ..good_user.clone()
-    });
-    let not_yet = service.sign_in_as(&SignInUser {
-        not_before: Some(now + hour),
-        expires_at: Some(now + 2 * hour),
-        ..good_user.clone()
-    });
-    let wrong_audience = service.sign_in_as(&SignInUser {
-        audience: Some("api://someone-else".into()),
-        ..good_user.clone()
-    });
+    let expired = service.sign_in_as(
+        &good_user
+            .clone()
+            .expires_at(now - hour)
+            .not_before(now - 2 * hour),
+    );
+    let not_yet = service.sign_in_as(
+        &good_user
+            .clone()
+            .not_before(now + hour)
+            .expires_at(now + 2 * hour),
+    );
+    let wrong_audience = service.sign_in_as(&good_user.clone().audience("api://someone-else"));
     let mut other_issuer = claims(&service, "alice");
     other_issuer["iss"] = json!("https://evil.example.com/v2.0");
     other_issuer["name"] = json!("Alice");
@@ -155,10 +151,7 @@ async fn a_missing_role_is_forbidden_not_unauthenticated() {
     let service = start("required_roles = [\"Tokens.Issue\"]", "").await;
     let (status, code, _) = refused(&service, &service.sign_in("alice")).await;
     assert_eq!((status, code.as_str()), (403, "missing_role"));
-    let holder = service.sign_in_as(&SignInUser {
-        roles: vec!["Tokens.Issue".into()],
-        ..SignInUser::with_subject("bob")
-    });
+    let holder = service.sign_in_as(&SignInUser::with_subject("bob").role("Tokens.Issue"));
     assert_eq!(service.call(Method::POST, "/user", &holder).await.0, 200);
     service.stop().await;
 }

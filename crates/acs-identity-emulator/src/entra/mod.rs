@@ -65,8 +65,16 @@ impl fmt::Debug for EntraApp {
 ///
 /// let user = EntraUser::teams_user(Uuid::new_v4(), Uuid::new_v4());
 /// assert_eq!(user.audience, EntraUser::TEAMS_AUDIENCE);
+///
+/// let expired = user.clone().expires_at(std::time::SystemTime::UNIX_EPOCH);
+/// assert_eq!(expired.object_id, user.object_id);
 /// ```
+///
+/// `#[non_exhaustive]`: the minted tokens may carry more claims. Read the fields; build one with
+/// [`teams_user`](Self::teams_user) or [`for_entra_exchange`](Self::for_entra_exchange) and the builder
+/// methods.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EntraUser {
     /// The user's object id (`oid`).
     pub object_id: Uuid,
@@ -102,10 +110,42 @@ impl EntraUser {
 
     /// An Entra user calling the Entra exchange, with the Communication Services audience.
     pub fn for_entra_exchange(object_id: Uuid, app_id: Uuid) -> Self {
-        Self {
-            audience: Self::COMMUNICATION_AUDIENCE.into(),
-            ..Self::teams_user(object_id, app_id)
-        }
+        Self::teams_user(object_id, app_id).audience(Self::COMMUNICATION_AUDIENCE)
+    }
+
+    /// Sets [`tenant_id`](Self::tenant_id).
+    #[must_use]
+    pub fn tenant_id(mut self, tenant_id: Uuid) -> Self {
+        self.tenant_id = Some(tenant_id);
+        self
+    }
+
+    /// Sets [`audience`](Self::audience).
+    #[must_use]
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = audience.into();
+        self
+    }
+
+    /// Adds one group to [`groups`](Self::groups).
+    #[must_use]
+    pub fn group(mut self, group: Uuid) -> Self {
+        self.groups.push(group);
+        self
+    }
+
+    /// Sets [`groups`](Self::groups), replacing any added before.
+    #[must_use]
+    pub fn groups(mut self, groups: impl IntoIterator<Item = Uuid>) -> Self {
+        self.groups = groups.into_iter().collect();
+        self
+    }
+
+    /// Sets [`expires_at`](Self::expires_at).
+    #[must_use]
+    pub fn expires_at(mut self, at: SystemTime) -> Self {
+        self.expires_at = Some(at);
+        self
     }
 }
 

@@ -15,20 +15,22 @@ pub(crate) const SIGN_IN_TOKEN_SECONDS: u64 = 3600;
 /// (an Entra v2.0 access token: `iss`, `aud`, `sub`, `oid`, `tid`, `iat`, `nbf`, `exp`, `ver: "2.0"`, and
 /// `roles`, `groups`, `name`, `preferred_username` when set), signed with the issuer's published key.
 ///
-/// Every field has a default; set the ones the test is about:
+/// Every field has a default; set the ones the test is about with the builder methods:
 ///
 /// ```
 /// use acs_identity_emulator::{SignInUser, SigningAlgorithm};
 ///
-/// let alice = SignInUser {
-///     subject: Some("alice".into()),
-///     roles: vec!["Tokens.Issue".into()],
-///     algorithm: SigningAlgorithm::Es256,
-///     ..SignInUser::default()
-/// };
+/// let alice = SignInUser::default()
+///     .subject("alice")
+///     .role("Tokens.Issue")
+///     .algorithm(SigningAlgorithm::Es256);
 /// assert_eq!(alice.subject.as_deref(), Some("alice"));
 /// ```
+///
+/// `#[non_exhaustive]`: more claims may get a field of their own. Read the fields; build one from
+/// [`SignInUser::default`] (or [`with_subject`](Self::with_subject)) with the builder methods.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SignInUser {
     /// `sub`; `None` means the object id, as text.
     pub subject: Option<String>,
@@ -79,10 +81,112 @@ impl Default for SignInUser {
 impl SignInUser {
     /// A user with this subject (`sub`), every other field defaulted.
     pub fn with_subject(subject: impl Into<String>) -> Self {
-        Self {
-            subject: Some(subject.into()),
-            ..Self::default()
-        }
+        Self::default().subject(subject)
+    }
+
+    /// Sets [`subject`](Self::subject).
+    #[must_use]
+    pub fn subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    /// Sets [`object_id`](Self::object_id).
+    #[must_use]
+    pub fn object_id(mut self, object_id: Uuid) -> Self {
+        self.object_id = object_id;
+        self
+    }
+
+    /// Sets [`audience`](Self::audience).
+    #[must_use]
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Sets [`tenant_id`](Self::tenant_id).
+    #[must_use]
+    pub fn tenant_id(mut self, tenant_id: Uuid) -> Self {
+        self.tenant_id = Some(tenant_id);
+        self
+    }
+
+    /// Adds one role to [`roles`](Self::roles).
+    #[must_use]
+    pub fn role(mut self, role: impl Into<String>) -> Self {
+        self.roles.push(role.into());
+        self
+    }
+
+    /// Sets [`roles`](Self::roles), replacing any added before.
+    #[must_use]
+    pub fn roles(mut self, roles: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.roles = roles.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds one group to [`groups`](Self::groups).
+    #[must_use]
+    pub fn group(mut self, group: impl Into<String>) -> Self {
+        self.groups.push(group.into());
+        self
+    }
+
+    /// Sets [`groups`](Self::groups), replacing any added before.
+    #[must_use]
+    pub fn groups(mut self, groups: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.groups = groups.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`name`](Self::name).
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets [`preferred_username`](Self::preferred_username).
+    #[must_use]
+    pub fn preferred_username(mut self, username: impl Into<String>) -> Self {
+        self.preferred_username = Some(username.into());
+        self
+    }
+
+    /// Sets [`not_before`](Self::not_before).
+    #[must_use]
+    pub fn not_before(mut self, at: SystemTime) -> Self {
+        self.not_before = Some(at);
+        self
+    }
+
+    /// Sets [`expires_at`](Self::expires_at).
+    #[must_use]
+    pub fn expires_at(mut self, at: SystemTime) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
+    /// Sets [`algorithm`](Self::algorithm).
+    #[must_use]
+    pub fn algorithm(mut self, algorithm: SigningAlgorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Adds one claim to [`extra_claims`](Self::extra_claims) (replacing one of the same name).
+    #[must_use]
+    pub fn extra_claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra_claims.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets [`extra_claims`](Self::extra_claims), replacing any added before.
+    #[must_use]
+    pub fn extra_claims(mut self, claims: Map<String, Value>) -> Self {
+        self.extra_claims = claims;
+        self
     }
 
     /// When the token expires: [`expires_at`](Self::expires_at) or one hour after `now`.

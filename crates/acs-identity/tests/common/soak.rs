@@ -51,19 +51,16 @@ pub(crate) fn faults(seed: u64) -> FaultConfig {
         status,
         retry_after,
     };
-    FaultConfig {
-        seed,
-        rules: vec![
-            // `Retry-After: 1` (a second): the client caps it at `max_delay`.
-            FaultRule::with_probability(0.06, status(429, Some(RetryAfter::Seconds(1)))),
-            FaultRule::with_probability(0.05, status(429, None)),
-            FaultRule::with_probability(0.05, status(503, Some(RetryAfter::Milliseconds(3)))),
-            FaultRule::with_probability(0.04, status(503, None)),
-            FaultRule::with_probability(0.03, status(503, Some(RetryAfter::Seconds(1)))),
-            FaultRule::with_probability(0.07, Fault::DropConnection),
-            FaultRule::with_probability(0.05, Fault::Latency(LATENCY)),
-        ],
-    }
+    FaultConfig::default().seed(seed).rules([
+        // `Retry-After: 1` (a second): the client caps it at `max_delay`.
+        FaultRule::with_probability(0.06, status(429, Some(RetryAfter::Seconds(1)))),
+        FaultRule::with_probability(0.05, status(429, None)),
+        FaultRule::with_probability(0.05, status(503, Some(RetryAfter::Milliseconds(3)))),
+        FaultRule::with_probability(0.04, status(503, None)),
+        FaultRule::with_probability(0.03, status(503, Some(RetryAfter::Seconds(1)))),
+        FaultRule::with_probability(0.07, Fault::DropConnection),
+        FaultRule::with_probability(0.05, Fault::Latency(LATENCY)),
+    ])
 }
 
 /// A client of the emulator with the soak's retry options and attempt timeout.

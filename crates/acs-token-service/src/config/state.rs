@@ -77,6 +77,7 @@ pub struct TokenCacheConfig {
 
 /// A 256-bit key of the token cache, with the id stored next to each entry it encrypted. Never printed.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct CacheKey {
     /// The key's id (letters, digits, `-`, `_`; at most 32).
     pub id: String,

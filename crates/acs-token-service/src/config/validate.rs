@@ -40,6 +40,7 @@ pub enum ConfigError {
 
 /// One key and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Problem {
     /// The key, e.g. `issuers[0].audiences`.
     pub key: String,

@@ -6,6 +6,7 @@ use super::SignInError;
 
 /// A signed-in caller: the validated token's issuer, subject, roles and claims.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SignedIn {
     /// The issuer (`iss`).
     pub issuer: String,

@@ -34,6 +34,8 @@ pub struct ClientOptions {
     /// When and how often to retry throttled and failed requests; see [`RetryOptions`].
     pub retry: RetryOptions,
     /// The limit on one attempt, from connecting to the last byte of the response. Default: 30 seconds.
+    /// The blocking client applies it to each phase of the attempt (connect, send, response head, body)
+    /// instead: see its README.
     pub attempt_timeout: Option<Duration>,
     /// The limit on a whole call, retries and their delays included. Default: none, the call is bounded by
     /// [`RetryOptions::max_total`] and the attempt timeout.

@@ -193,7 +193,28 @@ impl HmacVerification {
             target: request_target,
             host,
             headers,
-            body,
+            body: Some(body),
+        };
+        self.explain_received(&request, key, now)
+    }
+
+    /// [`verify_headers`](Self::verify_headers), with the reason in detail when the head fails: what a
+    /// server refuses before it reads the body.
+    pub fn explain_headers(
+        &self,
+        method: &Method,
+        request_target: &str,
+        headers: &HeaderMap,
+        key: &AccessKey,
+        now: SystemTime,
+    ) -> Result<(), Rejection> {
+        let host = headers.get(HOST).map(|h| h.as_bytes());
+        let request = Received {
+            method,
+            target: request_target,
+            host,
+            headers,
+            body: None,
         };
         self.explain_received(&request, key, now)
     }
@@ -211,7 +232,7 @@ impl HmacVerification {
             target: &target,
             host: received_host(request),
             headers: request.headers(),
-            body: request.body().as_ref(),
+            body: Some(request.body().as_ref()),
         };
         self.explain_received(&received, key, now)
     }
@@ -240,10 +261,14 @@ impl HmacVerification {
             VerifyError::UnsupportedSignedHeaders => Rejection::UnsupportedSignedHeaders,
             VerifyError::MalformedDate => Rejection::MalformedDate,
             VerifyError::DateOutOfWindow => self.skew(request.headers, now),
-            VerifyError::ContentHashMismatch => Rejection::ContentHashMismatch {
-                body_len: request.body.len(),
-                expected: crate::content_sha256(request.body),
-            },
+            // Only a check with a body finds a hash mismatch.
+            VerifyError::ContentHashMismatch => {
+                let body = request.body.unwrap_or_default();
+                Rejection::ContentHashMismatch {
+                    body_len: body.len(),
+                    expected: crate::content_sha256(body),
+                }
+            }
             VerifyError::SignatureMismatch => signature_mismatch(request, key),
         })
     }
@@ -273,7 +298,8 @@ struct Received<'a> {
     target: &'a str,
     host: Option<&'a [u8]>,
     headers: &'a HeaderMap,
-    body: &'a [u8],
+    /// `None` for a check of the head alone.
+    body: Option<&'a [u8]>,
 }
 
 /// The string-to-sign the verifier built, and the first quirk under which the signature matches.

@@ -92,7 +92,7 @@ impl HmacVerification {
         now: SystemTime,
     ) -> Result<(), VerifyError> {
         let host = headers.get(HOST).map(|h| h.as_bytes());
-        self.check(method, request_target, host, headers, body, key, now)
+        self.check(method, request_target, host, headers, Some(body), key, now)
     }
 
     /// Verifies a whole received request: the target is the URI's path and query, the host is the `Host`
@@ -109,12 +109,54 @@ impl HmacVerification {
             &target,
             received_host(request),
             request.headers(),
-            request.body().as_ref(),
+            Some(request.body().as_ref()),
             key,
             now,
         )
     }
 
+    /// What the headers alone can prove, before the body arrives: everything [`verify`](Self::verify)
+    /// checks except that `x-ms-content-sha256` is the body's hash. The signature covers that header, not
+    /// the body, so it is checked here too: a request passes exactly when `verify` would pass it with a
+    /// body whose SHA-256 is the header's value.
+    ///
+    /// A server calls it on the head, refuses at once what fails (without reading a body it would discard),
+    /// and calls `verify` once the body is in. The reasons are `verify`'s, but for one case: a request
+    /// whose signature and body hash are both wrong is refused here for its signature, where `verify`,
+    /// which hashes the body first, names the hash.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use acs_auth::{AccessKey, HmacVerification, VerifyError, sign_request};
+    ///
+    /// let key = AccessKey::from_base64("pw==")?;
+    /// let at = UNIX_EPOCH + Duration::from_secs(1_649_873_352);
+    /// let mut request = http::Request::post("http://127.0.0.1:47123/identities").body(b"{}".to_vec())?;
+    /// sign_request(&mut request, &key, at);
+    /// request.headers_mut().insert("host", "127.0.0.1:47123".parse()?);
+    ///
+    /// let verification = HmacVerification::default();
+    /// verification.verify_headers(request.method(), "/identities", request.headers(), &key, at)?;
+    /// let wrong = AccessKey::from_base64("cXc=")?;
+    /// assert_eq!(
+    ///     verification.verify_headers(request.method(), "/identities", request.headers(), &wrong, at),
+    ///     Err(VerifyError::SignatureMismatch)
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn verify_headers(
+        &self,
+        method: &Method,
+        request_target: &str,
+        headers: &HeaderMap,
+        key: &AccessKey,
+        now: SystemTime,
+    ) -> Result<(), VerifyError> {
+        let host = headers.get(HOST).map(|h| h.as_bytes());
+        self.check(method, request_target, host, headers, None, key, now)
+    }
+
+    /// Checks the request; `body: None` checks the head alone (see [`verify_headers`](Self::verify_headers)).
     #[allow(clippy::too_many_arguments)] // private: the public entry points differ only in where host comes from
     pub(crate) fn check(
         &self,
@@ -122,7 +164,7 @@ impl HmacVerification {
         request_target: &str,
         host: Option<&[u8]>,
         headers: &HeaderMap,
-        body: &[u8],
+        body: Option<&[u8]>,
         key: &AccessKey,
         now: SystemTime,
     ) -> Result<(), VerifyError> {
@@ -149,7 +191,9 @@ impl HmacVerification {
         let content_hash = headers
             .get(X_MS_CONTENT_SHA256)
             .ok_or(VerifyError::MissingHeader("x-ms-content-sha256"))?;
-        if content_hash.as_bytes() != Base64Digest::new(&Sha256::digest(body)).as_bytes() {
+        if let Some(body) = body
+            && content_hash.as_bytes() != Base64Digest::new(&Sha256::digest(body)).as_bytes()
+        {
             return Err(VerifyError::ContentHashMismatch);
         }
 

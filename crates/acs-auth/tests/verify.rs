@@ -356,3 +356,77 @@ fn the_fixed_time_is_the_date_it_claims() {
         "Sat, 21 Nov 2026 02:42:49 GMT"
     );
 }
+
+/// The head alone decides every case `verify` decides without the body, with the same reason, and passes
+/// what only the body can fail; a signature that fails on the head is refused there.
+#[test]
+fn the_head_check_agrees_with_the_whole_check() {
+    let verification = HmacVerification::default();
+    let head = |headers: &HeaderMap, target: &str, key: &AccessKey, now: SystemTime| {
+        verification.verify_headers(&Method::POST, target, headers, key, now)
+    };
+    let headers = signed_headers();
+    assert_eq!(head(&headers, TARGET, &key(), signed_at()), Ok(()));
+    // The body is not the head's business: a changed body passes the head and fails the whole.
+    let other_body = br#"{"scopes": ["voip"]}"#;
+    assert_eq!(
+        verify(&headers, TARGET, other_body, &key(), signed_at()),
+        Err(VerifyError::ContentHashMismatch)
+    );
+
+    let wrong_key = AccessKey::from_base64("cHc=").unwrap();
+    let stale = signed_at() + Duration::from_secs(15 * 60 + 1);
+    let mut cases: Vec<(HeaderMap, &str, AccessKey, SystemTime)> = vec![
+        (headers.clone(), TARGET, wrong_key, signed_at()),
+        (headers.clone(), TARGET, key(), stale),
+        (
+            headers.clone(),
+            "/identities/8:acs:abc/:issueAccessToken?api-version=2023-10-01",
+            key(),
+            signed_at(),
+        ),
+    ];
+    for name in ["authorization", "x-ms-date", "host", "x-ms-content-sha256"] {
+        let mut without = headers.clone();
+        without.remove(name);
+        cases.push((without, TARGET, key(), signed_at()));
+    }
+    for (name, value) in [
+        ("authorization", "HMAC-SHA256 Signature=abc"),
+        (
+            "authorization",
+            "HMAC-SHA256 SignedHeaders=host;x-ms-date;x-ms-content-sha256&Signature=abc",
+        ),
+        ("x-ms-date", "yesterday"),
+        ("host", "127.0.0.1:47124"),
+    ] {
+        let mut changed = headers.clone();
+        changed.insert(name, HeaderValue::from_static(value));
+        cases.push((changed, TARGET, key(), signed_at()));
+    }
+    for (headers, target, key, now) in &cases {
+        let whole = verify(headers, target, BODY, key, *now);
+        assert!(whole.is_err());
+        assert_eq!(head(headers, target, key, *now), whole, "{headers:?}");
+        let explained = verification
+            .explain_headers(&Method::POST, target, headers, key, *now)
+            .unwrap_err();
+        assert_eq!(Err(explained.error()), whole);
+    }
+
+    // A hash header changed after signing breaks the signature: the head refuses it for that, where the
+    // whole check, hashing the body first, names the hash.
+    let mut rehashed = headers.clone();
+    rehashed.insert(
+        "x-ms-content-sha256",
+        acs_auth::content_sha256(b"{}").parse().unwrap(),
+    );
+    assert_eq!(
+        head(&rehashed, TARGET, &key(), signed_at()),
+        Err(VerifyError::SignatureMismatch)
+    );
+    assert_eq!(
+        verify(&rehashed, TARGET, BODY, &key(), signed_at()),
+        Err(VerifyError::ContentHashMismatch)
+    );
+}

@@ -9,12 +9,13 @@ use acs_auth::{AccessKey, ConnectionString, Endpoint, HmacVerification};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rand::Rng as _;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::acs::signer::AcsSigner;
 use crate::entra::EntraAuthority;
+use crate::http::limits::Limits;
 use crate::running::{BackgroundEmulator, RunningEmulator};
 use crate::state::State;
 use crate::store::{Store, StoreError};
@@ -84,6 +85,7 @@ pub struct EmulatorBuilder {
     request_log_capacity: usize,
     page_size: u64,
     fast_tokens: bool,
+    limits: Limits,
 }
 
 impl Default for EmulatorBuilder {
@@ -100,6 +102,7 @@ impl Default for EmulatorBuilder {
             request_log_capacity: 1024,
             page_size: 100,
             fast_tokens: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -182,6 +185,52 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Connections served at once. Default 4096. At the cap the emulator stops accepting: new connections
+    /// wait in the listen backlog (they are not refused) until one closes, which the deadlines below
+    /// bound. Raised to at least 1. The process's open-file limit (`ulimit -n`) must allow as many.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.limits.max_connections = connections;
+        self
+    }
+
+    /// The largest request body. Default 1 MiB. A larger `Content-Length` is answered 413
+    /// `RequestBodyTooLarge` before any of the body is read, a chunked body as soon as it passes the size;
+    /// either way the connection is closed. Raised to at least 1 byte.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.limits.max_body_bytes = bytes;
+        self
+    }
+
+    /// The body bytes all requests in flight may hold together beyond each body's first read (which
+    /// brings the whole body of any ACS request). Default 16 MiB. A body that needs more waits for it,
+    /// within its deadline; so do slow bodies' next reads. Raised to at least `max_body_bytes` (and
+    /// 64 KiB), so that any body can complete.
+    pub fn body_bytes_in_flight(mut self, bytes: usize) -> Self {
+        self.limits.body_bytes_in_flight = bytes;
+        self
+    }
+
+    /// How long a request head may take to arrive, from its first byte. Default 10 s; past it the
+    /// connection is closed without an answer. Raised to at least 1 ms.
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.header_timeout = timeout;
+        self
+    }
+
+    /// How long a request body may take to arrive, from the end of its head. Default 10 s; past it the
+    /// answer is 408 `RequestTimeout` and the connection is closed. Raised to at least 1 ms.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.body_timeout = timeout;
+        self
+    }
+
+    /// How long a keep-alive connection may wait for its next request (or a new one for its first) before
+    /// it is closed. Default 30 s. Raised to at least 1 ms.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.idle_timeout = timeout;
+        self
+    }
+
     /// Starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<RunningEmulator, StartError> {
         let (store, on_disk) = match &self.data_dir {
@@ -225,13 +274,10 @@ impl EmulatorBuilder {
         };
         let acceptor = tls_material.as_ref().map(tls::acceptor).transpose()?;
 
-        let listener =
-            TcpListener::bind(self.address)
-                .await
-                .map_err(|source| StartError::Bind {
-                    address: self.address,
-                    source,
-                })?;
+        let listener = listen(self.address).map_err(|source| StartError::Bind {
+            address: self.address,
+            source,
+        })?;
         let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
             address: self.address,
             source,
@@ -275,6 +321,7 @@ impl EmulatorBuilder {
             listener,
             acceptor,
             Arc::clone(&state),
+            self.limits,
             stop,
         ));
         tracing::info!(endpoint = %state.endpoint, "ACS Identity emulator listening");
@@ -300,6 +347,22 @@ impl EmulatorBuilder {
         let emulator = runtime.block_on(self.start())?;
         Ok(BackgroundEmulator::new(runtime, emulator))
     }
+}
+
+/// Connections the OS may hold for the accept loop: a burst of connections (or the wait at the connection
+/// cap) beyond it would see its SYNs dropped and retried a second later. The OS caps it (`somaxconn`).
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    // As `TcpListener::bind` does: a restarted emulator may take its port again at once.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 fn setting(

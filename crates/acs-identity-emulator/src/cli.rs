@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use acs_auth::AccessKey;
 use uuid::Uuid;
@@ -70,6 +71,25 @@ pub struct EmulatorArgs {
     /// Log filter (error, warn, info, debug, trace, or a tracing directive). Default: info.
     #[arg(long, value_name = "FILTER")]
     pub log_level: Option<String>,
+    /// Connections served at once; past it, new ones wait in the listen backlog. Default: 4096.
+    #[arg(long, value_name = "COUNT")]
+    pub max_connections: Option<usize>,
+    /// The largest request body, in bytes (413 past it). Default: 1048576 (1 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Body bytes all requests in flight may hold together, past each body's first read. Default:
+    /// 16777216 (16 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub body_bytes_in_flight: Option<usize>,
+    /// How long a request head may take from its first byte (`10s`, `500ms`...). Default: 10s.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub header_timeout: Option<Duration>,
+    /// How long a request body may take after its head (408 past it). Default: 10s.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub body_timeout: Option<Duration>,
+    /// How long a keep-alive connection may wait for its next request before it is closed. Default: 30s.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Option<Duration>,
 }
 
 impl EmulatorArgs {
@@ -92,6 +112,24 @@ impl EmulatorArgs {
         }
         if self.tls {
             builder = builder.self_signed_tls();
+        }
+        if let Some(connections) = self.max_connections {
+            builder = builder.max_connections(connections);
+        }
+        if let Some(bytes) = self.max_body_bytes {
+            builder = builder.max_body_bytes(bytes);
+        }
+        if let Some(bytes) = self.body_bytes_in_flight {
+            builder = builder.body_bytes_in_flight(bytes);
+        }
+        if let Some(timeout) = self.header_timeout {
+            builder = builder.header_timeout(timeout);
+        }
+        if let Some(timeout) = self.body_timeout {
+            builder = builder.body_timeout(timeout);
+        }
+        if let Some(timeout) = self.idle_timeout {
+            builder = builder.idle_timeout(timeout);
         }
         Ok(builder.fast_tokens(self.fast_tokens))
     }

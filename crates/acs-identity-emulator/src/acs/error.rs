@@ -206,6 +206,24 @@ impl AcsError {
         )
     }
 
+    /// The body did not arrive within the server's deadline (`body_timeout`).
+    pub(crate) fn body_timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "RequestTimeout",
+            match limit.subsec_millis() {
+                0 => format!(
+                    "The request body was not received within {} seconds.",
+                    limit.as_secs()
+                ),
+                _ => format!(
+                    "The request body was not received within {} milliseconds.",
+                    limit.as_millis()
+                ),
+            },
+        )
+    }
+
     pub(crate) fn api_version_unspecified() -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,

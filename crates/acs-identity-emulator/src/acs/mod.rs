@@ -73,10 +73,7 @@ async fn dispatch(
     now: SystemTime,
 ) -> Result<HttpResponse, AcsError> {
     let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let audience = routed
-        .as_ref()
-        .ok()
-        .and_then(|(op, _)| teams::needs_user(*op));
+    let audience = routed.as_ref().ok().and_then(|(op, _)| user_audience(*op));
     let caller = authenticate(state, parts, target, body, now, audience)?;
     if route::query_param(parts.uri.query(), "api-version").as_deref() == Some(LEGACY_PREVIEW) {
         return Err(AcsError::legacy_api_version(LEGACY_PREVIEW));
@@ -119,6 +116,12 @@ async fn dispatch(
     }
 }
 
+/// The audience of the Entra user token an operation takes instead of the resource's credentials: the
+/// exchanges'.
+pub(crate) fn user_audience(operation: Operation) -> Option<Audience> {
+    teams::needs_user(operation)
+}
+
 /// HMAC with the access key, or a bearer token of the emulator's Entra ID. The exchanges (`user_audience`)
 /// take an Entra user's token instead, and answer `InvalidAccessToken` without one.
 pub(crate) fn authenticate(
@@ -126,6 +129,31 @@ pub(crate) fn authenticate(
     parts: &Parts,
     target: &str,
     body: &[u8],
+    now: SystemTime,
+    user_audience: Option<Audience>,
+) -> Result<Caller, AcsError> {
+    authenticate_with(state, parts, target, Some(body), now, user_audience)
+}
+
+/// [`authenticate`] on the head alone, before the body is read: the bearer token whole; for HMAC
+/// everything but the body's hash (the signature covers `x-ms-content-sha256`, not the body). Refuses
+/// with what `authenticate` would answer for the complete request.
+pub(crate) fn authenticate_head(
+    state: &State,
+    parts: &Parts,
+    target: &str,
+    now: SystemTime,
+    user_audience: Option<Audience>,
+) -> Result<(), AcsError> {
+    authenticate_with(state, parts, target, None, now, user_audience).map(drop)
+}
+
+/// `body: None` checks the head alone.
+fn authenticate_with(
+    state: &State,
+    parts: &Parts,
+    target: &str,
+    body: Option<&[u8]>,
     now: SystemTime,
     user_audience: Option<Audience>,
 ) -> Result<Caller, AcsError> {
@@ -158,21 +186,18 @@ pub(crate) fn authenticate(
             )),
         };
     }
-    state
-        .hmac
-        .explain(
-            &parts.method,
-            target,
-            &parts.headers,
-            body,
-            &state.access_key,
-            now,
-        )
-        .map(|()| Caller::AccessKey)
-        .map_err(|rejection| {
-            AcsError::denied("InvalidHmacSignature", rejection.error().message())
-                .with_auth_error(rejection.to_string())
-        })
+    let (method, headers, key) = (&parts.method, &parts.headers, &state.access_key);
+    match body {
+        Some(body) => state.hmac.explain(method, target, headers, body, key, now),
+        None => state
+            .hmac
+            .explain_headers(method, target, headers, key, now),
+    }
+    .map(|()| Caller::AccessKey)
+    .map_err(|rejection| {
+        AcsError::denied("InvalidHmacSignature", rejection.error().message())
+            .with_auth_error(rejection.to_string())
+    })
 }
 
 /// The request's api-version, which must exist and include the operation.

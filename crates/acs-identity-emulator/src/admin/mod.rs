@@ -24,10 +24,9 @@ pub(crate) async fn serve(
     body: &[u8],
     now: SystemTime,
 ) -> HttpResponse {
-    let open_sign_in = state.sign_in_open && parts.uri.path() == "/_emulator/sign-in";
-    let result = if parts.uri.path() == ACS_KEYS && parts.method == Method::GET {
+    let result = if is_public_key_request(parts) {
         acs_keys(state)
-    } else if open_sign_in {
+    } else if is_open(state, parts) {
         sign_in::serve(state, parts, body, now)
     } else {
         dispatch(state, parts, body, now)
@@ -40,6 +39,16 @@ pub(crate) async fn serve(
 
 /// The public key of the ACS access tokens as a JWKS: public, so unauthenticated on any address.
 pub(crate) const ACS_KEYS: &str = "/_emulator/acs/keys";
+
+fn is_public_key_request(parts: &Parts) -> bool {
+    parts.uri.path() == ACS_KEYS && parts.method == Method::GET
+}
+
+/// Whether the route takes requests without authentication: the ACS keys, and the sign-in while the
+/// emulator listens on loopback.
+pub(crate) fn is_open(state: &State, parts: &Parts) -> bool {
+    is_public_key_request(parts) || (state.sign_in_open && parts.uri.path() == "/_emulator/sign-in")
+}
 
 fn acs_keys(state: &State) -> Result<HttpResponse, AcsError> {
     let key = state.acs_tokens.key(&state.store).map_err(|error| {

@@ -1,24 +1,24 @@
-//! One request: read the body, route, count, inject faults, answer, log.
+//! One request: authenticate on the head, read the body within bounds, route, count, inject faults,
+//! answer, log.
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use http::header::AUTHORIZATION;
+use http::header::{AUTHORIZATION, CONNECTION};
 use http::request::Parts;
-use http::{HeaderMap, Request};
-use http_body_util::{BodyExt as _, Limited};
-use hyper::body::Incoming;
+use http::{HeaderMap, HeaderValue, Request};
+use hyper::body::{Body as _, Incoming};
 use sha2::{Digest as _, Sha256};
 
+use super::connection::InRequest;
+use super::request_body::{self, BodyError};
 use super::response::{self, CLIENT_REQUEST_ID, HttpResponse};
+use super::server::Bounds;
 use crate::acs::{self, AcsError, Params, Unrouted};
 use crate::entra::{self, EntraRoute};
 use crate::faults::Outcome;
 use crate::state::State;
 use crate::{Operation, RequestLog, RequestRecord, admin};
-
-/// The largest request body accepted.
-const MAX_BODY: usize = 1024 * 1024;
 
 /// Returned to hyper to close the connection without a response (an injected fault, or a broken body).
 #[derive(Debug)]
@@ -38,28 +38,38 @@ enum Area {
     Acs(Result<(Operation, Params), Unrouted>),
 }
 
+/// Answers `request`; `in_request` marks the connection busy until the answer is handed over.
 pub(crate) async fn handle(
     state: Arc<State>,
+    bounds: Arc<Bounds>,
+    in_request: InRequest,
     request: Request<Incoming>,
 ) -> Result<HttpResponse, DropConnection> {
     let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + bounds.limits.body_timeout;
     let now = SystemTime::now();
     let (parts, incoming) = request.into_parts();
-    let body = match Limited::new(incoming, MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            let mut response = response::error(&AcsError::body_too_large());
-            response::finish(
-                &mut response,
-                &parts.headers,
-                started.elapsed(),
-                now,
-                &state.request_context,
-            );
-            return Ok(response);
-        }
-        Err(_) => return Err(DropConnection),
-    };
+    // A body left unread is not drained: the answer closes the connection.
+    let unread_body_closes = !incoming.is_end_stream();
+    if incoming
+        .size_hint()
+        .exact()
+        .is_some_and(|length| length > bounds.limits.max_body_bytes as u64)
+    {
+        let mut response = response::error(&AcsError::body_too_large());
+        response::finish(
+            &mut response,
+            &parts.headers,
+            started.elapsed(),
+            now,
+            &state.request_context,
+        );
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        in_request.linger_on_close();
+        return Ok(response);
+    }
 
     let path = parts.uri.path();
     let area = if path == "/_emulator" || path.starts_with("/_emulator/") {
@@ -92,18 +102,49 @@ pub(crate) async fn handle(
             .filter(|_| state.requests.keeps_records())
             .map(|operation| record(operation, &parts, None, faulted, now)),
     };
-    if !decision.latency.is_zero() {
-        tokio::time::sleep(decision.latency).await;
-    }
-    let mut response = match decision.outcome {
-        Some(Outcome::Drop) => return Err(DropConnection),
-        Some(Outcome::Respond(status, retry_after)) => response::error(
-            &AcsError::injected(status).with_retry_after(retry_after.map(|r| r.header())),
-        ),
-        None => match area {
-            Area::Admin => admin::serve(&state, &parts, &body, now).await,
-            Area::Entra(route) => entra::serve(&state, &route, &parts.method, &body, now),
-            Area::Acs(routed) => acs::serve(&state, &parts, routed, &body, now).await,
+    // What the head alone refuses is refused before the body is read (an injected fault comes first, as
+    // it would on a complete request).
+    let refused = match decision.outcome {
+        Some(_) => None,
+        None => authenticate_head(&state, &parts, &area, now).err(),
+    };
+    let (mut response, close) = match refused {
+        Some(error) => {
+            if !decision.latency.is_zero() {
+                tokio::time::sleep(decision.latency).await;
+            }
+            (response::error(&error), unread_body_closes)
+        }
+        None => match request_body::read(incoming, &bounds.limits, &bounds.body_budget, deadline)
+            .await
+        {
+            Err(BodyError::Broken) => return Err(DropConnection),
+            Err(BodyError::TooLarge) => (response::error(&AcsError::body_too_large()), true),
+            Err(BodyError::TimedOut) => (
+                response::error(&AcsError::body_timeout(bounds.limits.body_timeout)),
+                true,
+            ),
+            Ok(body) => {
+                if !decision.latency.is_zero() {
+                    tokio::time::sleep(decision.latency).await;
+                }
+                let body = &body.bytes;
+                let response = match decision.outcome {
+                    Some(Outcome::Drop) => return Err(DropConnection),
+                    Some(Outcome::Respond(status, retry_after)) => response::error(
+                        &AcsError::injected(status)
+                            .with_retry_after(retry_after.map(|r| r.header())),
+                    ),
+                    None => match area {
+                        Area::Admin => admin::serve(&state, &parts, body, now).await,
+                        Area::Entra(route) => {
+                            entra::serve(&state, &route, &parts.method, body, now)
+                        }
+                        Area::Acs(routed) => acs::serve(&state, &parts, routed, body, now).await,
+                    },
+                };
+                (response, false)
+            }
         },
     };
     response::finish(
@@ -113,6 +154,12 @@ pub(crate) async fn handle(
         now,
         &state.request_context,
     );
+    if close {
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        in_request.linger_on_close();
+    }
     let auth_error = response
         .headers()
         .get(response::AUTH_ERROR)
@@ -127,6 +174,30 @@ pub(crate) async fn handle(
     drop(pending);
     tracing::debug!(method = %parts.method, path = parts.uri.path(), status = response.status().as_u16(), "request");
     Ok(response)
+}
+
+/// Authentication on the head alone, where the area has any: what the complete request would be refused
+/// for, if the head already shows it (the body is checked again once read).
+fn authenticate_head(
+    state: &State,
+    parts: &Parts,
+    area: &Area,
+    now: SystemTime,
+) -> Result<(), AcsError> {
+    let target = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    match area {
+        // The token endpoint's credentials are in its body; discovery and keys are public.
+        Area::Entra(_) => Ok(()),
+        Area::Admin if admin::is_open(state, parts) => Ok(()),
+        Area::Admin => acs::authenticate_head(state, parts, target, now, None),
+        Area::Acs(routed) => {
+            let audience = routed
+                .as_ref()
+                .ok()
+                .and_then(|(operation, _)| acs::user_audience(*operation));
+            acs::authenticate_head(state, parts, target, now, audience)
+        }
+    }
 }
 
 /// Logs its record when dropped, whether the request was answered or abandoned.

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-/// The most a single read of a connection brings (hyper's read buffer): also the most a request head may
-/// weigh (beyond it hyper answers 431).
+/// What a read of a connection brings at most, about (hyper's read buffer, which may grow past it by
+/// its allocator's rounding), and the most a request head may weigh (beyond it hyper answers 431).
 pub(crate) const READ_BUFFER: usize = 32 * 1024;
 
 /// The server's bounds; see the builder's setters for what each means.

@@ -9,7 +9,9 @@
 //! too). A body that cannot get its share waits, within its deadline, without taking more from the
 //! socket: a stalled upload leaves its bytes in the kernel.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use http_body_util::BodyExt as _;
 use hyper::body::{Body as _, Bytes, Incoming};
@@ -102,6 +104,26 @@ pub(crate) async fn read(
         bytes,
         _budget: held,
     })
+}
+
+/// Whether what is left of `body` is already here (at most [`FREE_BODY`] bytes, taken without waiting):
+/// then a refusal can leave the connection open; else it closes it, and the rest is never read.
+pub(crate) fn drained(body: &mut Incoming) -> bool {
+    let mut context = Context::from_waker(Waker::noop());
+    let mut taken = 0usize;
+    while !body.is_end_stream() {
+        match Pin::new(&mut *body).poll_frame(&mut context) {
+            Poll::Ready(None) => return true,
+            Poll::Ready(Some(Ok(frame))) => {
+                taken = taken.saturating_add(frame.data_ref().map_or(0, Bytes::len));
+                if taken as u64 > FREE_BODY {
+                    return false;
+                }
+            }
+            Poll::Ready(Some(Err(_))) | Poll::Pending => return false,
+        }
+    }
+    true
 }
 
 fn merge(into: &mut Option<OwnedSemaphorePermit>, permit: Option<OwnedSemaphorePermit>) {

@@ -122,6 +122,7 @@ async fn serve_connection<S>(
         // `Activity` keeps the head and idle deadlines; hyper's timer would count idle time as head time.
         .header_read_timeout(None)
         .max_buf_size(READ_BUFFER)
+        .max_header_size(READ_BUFFER)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     let expired = activity.expired(limits.header_timeout, limits.idle_timeout);

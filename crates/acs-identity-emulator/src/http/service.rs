@@ -48,9 +48,7 @@ pub(crate) async fn handle(
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + bounds.limits.body_timeout;
     let now = SystemTime::now();
-    let (parts, incoming) = request.into_parts();
-    // A body left unread is not drained: the answer closes the connection.
-    let unread_body_closes = !incoming.is_end_stream();
+    let (parts, mut incoming) = request.into_parts();
     if incoming
         .size_hint()
         .exact()
@@ -113,7 +111,9 @@ pub(crate) async fn handle(
             if !decision.latency.is_zero() {
                 tokio::time::sleep(decision.latency).await;
             }
-            (response::error(&error), unread_body_closes)
+            // A body that is not all here is never read: the answer closes the connection.
+            let close = !request_body::drained(&mut incoming);
+            (response::error(&error), close)
         }
         None => match request_body::read(incoming, &bounds.limits, &bounds.body_budget, deadline)
             .await

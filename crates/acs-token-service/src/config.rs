@@ -93,12 +93,22 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// The largest request head (request line and headers). Default 16 KiB.
     pub max_header_bytes: usize,
-    /// The limit on receiving a request's headers. Default 10 s.
+    /// The limit on receiving a request's headers, from their first byte. Default 10 s.
     pub header_timeout: Duration,
+    /// The limit on receiving a request's body, from the end of its headers: past it the answer is 408
+    /// `body_timeout`. Default 10 s.
+    pub body_timeout: Duration,
+    /// How long a keep-alive connection may wait for its next request before it is closed. Default 60 s,
+    /// the idle timeout of common load balancers (keep it above the one in front of the service).
+    pub idle_timeout: Duration,
     /// The limit on a whole request, body read and upstream calls included. Default 30 s.
     pub request_timeout: Duration,
-    /// Requests handled at once; more are refused with 503. Default 1024.
+    /// Requests handled at once; more are refused with 503. Default 1024. With `max_body_bytes`, it also
+    /// bounds the body bytes held at once (16 MiB by default).
     pub max_concurrent_requests: usize,
+    /// Connections served at once; past it, new connections wait in the listen backlog until one
+    /// closes. Default 10,000 (the process's open-file limit must allow as many).
+    pub max_connections: usize,
     /// How long a shutdown waits for in-flight requests. Default 30 s.
     pub shutdown_grace: Duration,
     /// Where the client address comes from, for the per-address rate limit.

@@ -9,6 +9,7 @@
 )]
 
 pub mod config;
+mod connection;
 mod crypto;
 mod custom_id;
 #[cfg(feature = "dev")]
@@ -18,6 +19,7 @@ mod metrics;
 mod oidc;
 mod policy;
 mod rate_limit;
+mod request_body;
 mod routes;
 mod server;
 mod service;

@@ -104,7 +104,7 @@ fn env(name: &str) -> Option<String> {
 /// Serves until SIGTERM or Ctrl-C; `ready` is called once listening.
 async fn serve(service: TokenService, ready: impl FnOnce(SocketAddr)) -> ExitCode {
     let address = service.config().server.listen;
-    let listener = match tokio::net::TcpListener::bind(address).await {
+    let listener = match listen(address) {
         Ok(listener) => listener,
         Err(error) => {
             eprintln!("error: cannot listen on {address}: {error}");
@@ -122,6 +122,22 @@ async fn serve(service: TokenService, ready: impl FnOnce(SocketAddr)) -> ExitCod
             ExitCode::FAILURE
         }
     }
+}
+
+/// Connections the OS may queue for the accept loop (it caps them at `somaxconn`): a burst beyond it, or
+/// the wait at `server.max_connections`, would see connections dropped and retried or reset.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(address: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    // As `TcpListener::bind` does: a restarted service may take its port again at once.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 #[cfg(feature = "dev")]

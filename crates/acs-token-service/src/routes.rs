@@ -2,15 +2,16 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use acs_identity::{
     CommunicationUserIdentifier, CreateUserAndTokenOptions, CreateUserOptions, CustomId,
     ExchangeTeamsUserToken, TokenLifetime, TokenScope,
 };
-use axum::body::Bytes;
+use axum::body::{Bytes, HttpBody as _};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONNECTION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -23,9 +24,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::config::ClientIpSource;
+use crate::connection::Linger;
 use crate::error::ApiError;
 use crate::oidc::{self, IssuerStatus, SignInError, SignedIn};
 use crate::rate_limit::Decision;
+use crate::request_body;
 use crate::service::Shared;
 use crate::state::pseudonym;
 use crate::token_cache::{Issued, Place};
@@ -46,7 +49,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// Around every request: the concurrency cap, the whole-request deadline, and the metrics.
+/// Around every request: the concurrency cap, the body and whole-request deadlines, closing the
+/// connection when a body is left unread, and the metrics.
 async fn envelope(State(shared): Service, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = route_label(
@@ -55,7 +59,9 @@ async fn envelope(State(shared): Service, request: Request, next: Next) -> Respo
             .get::<MatchedPath>()
             .map(MatchedPath::as_str),
     );
-    let response = match shared.in_flight.clone().try_acquire_owned() {
+    let linger = request.extensions().get::<Linger>().cloned();
+    let (request, body_read) = request_body::bounded(request, shared.config.server.body_timeout);
+    let mut response = match shared.in_flight.clone().try_acquire_owned() {
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "overloaded",
@@ -76,6 +82,15 @@ async fn envelope(State(shared): Service, request: Request, next: Next) -> Respo
             }
         }
     };
+    // A body refused before it was read (sign-in first) is not waited for: the connection closes.
+    if body_read.is_some_and(|read| !read.load(Ordering::Relaxed)) {
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        if let Some(linger) = linger {
+            linger.on_close();
+        }
+    }
     shared
         .metrics
         .request(route, response.status().as_u16(), started.elapsed());
@@ -182,14 +197,41 @@ impl<T: DeserializeOwned> FromRequest<Arc<Shared>> for JsonBody<T> {
 
     async fn from_request(request: Request, shared: &Arc<Shared>) -> Result<Self, Self::Rejection> {
         let limit = shared.config.server.max_body_bytes;
+        let too_large = || {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the request body is larger than {limit} bytes"),
+            )
+        };
+        // An announced length past the limit is refused unread.
+        if request
+            .body()
+            .size_hint()
+            .lower()
+            .try_into()
+            .map_or(true, |announced: usize| announced > limit)
+        {
+            return Err(too_large());
+        }
         let body = axum::body::to_bytes(request.into_body(), limit)
             .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    format!("the request body is larger than {limit} bytes, or was cut off"),
-                )
+            .map_err(|error| {
+                if request_body::caused_by::<request_body::BodyTimeout>(&error) {
+                    let timeout = shared.config.server.body_timeout;
+                    ApiError::new(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "body_timeout",
+                        format!(
+                            "the request body did not arrive within {}",
+                            humantime::format_duration(timeout)
+                        ),
+                    )
+                } else if request_body::caused_by::<http_body_util::LengthLimitError>(&error) {
+                    too_large()
+                } else {
+                    ApiError::invalid_body("the request body was cut off")
+                }
             })?;
         parse_json(&body).map(Self)
     }

@@ -1,4 +1,5 @@
-//! The accept loop: HTTP/1.1 with bounded heads and header reads, and a graceful shutdown.
+//! The accept loop: HTTP/1.1 with bounded heads, deadlines on heads and idle connections, a cap on
+//! connections, and a graceful shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -7,23 +8,23 @@ use std::time::Duration;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
 use crate::TokenService;
-
-/// Connections served at once; more wait in the listen backlog.
-const MAX_CONNECTIONS: usize = 10_000;
+use crate::connection::{Activity, Linger, Watched};
 
 /// Serves `service` on `listener` until `shutdown` completes, then stops accepting, lets the requests in
 /// progress finish (up to `server.shutdown_grace`) and returns.
 ///
-/// Request heads are bounded by `server.max_header_bytes` and must arrive within `server.header_timeout`;
-/// bodies and handling are bounded by the router's limits.
+/// Request heads are bounded by `server.max_header_bytes` and must arrive within `server.header_timeout`
+/// of their first byte; a keep-alive connection is closed after `server.idle_timeout` without a request;
+/// at most `server.max_connections` are served at once (more wait in the listen backlog). Bodies and
+/// handling are bounded by the router's limits.
 pub async fn serve(
     service: TokenService,
     listener: TcpListener,
@@ -32,13 +33,14 @@ pub async fn serve(
     let config = service.config().server.clone();
     let router = service.router();
     let graceful = GracefulShutdown::new();
-    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let connections = Arc::new(Semaphore::new(config.max_connections));
     let mut builder = http1::Builder::new();
     builder
-        .timer(TokioTimer::new())
         .keep_alive(true)
-        .header_read_timeout(config.header_timeout)
+        // `Activity` keeps the head and idle deadlines; hyper's timer would count idle time as head time.
+        .header_read_timeout(None)
         .max_buf_size(config.max_header_bytes.max(8192))
+        .max_header_size(config.max_header_bytes)
         .max_headers(100);
     tokio::pin!(shutdown);
     loop {
@@ -60,18 +62,36 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let router = router
-            .clone()
-            .map_request(move |mut request: http::Request<Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            });
-        let connection =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router));
+        let activity = Activity::new();
+        let stream = Watched::new(stream, Arc::clone(&activity));
+        let on_request = Arc::clone(&activity);
+        let router = router.clone();
+        let hyper_service = service_fn(move |mut request: http::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+                .extensions_mut()
+                .insert(Linger(Arc::clone(&on_request)));
+            let in_request = on_request.request();
+            let router = router.clone();
+            async move {
+                let response = router.oneshot(request).await;
+                drop(in_request);
+                response
+            }
+        });
+        let connection = builder.serve_connection(TokioIo::new(stream), hyper_service);
         let connection = graceful.watch(connection);
+        let (header_timeout, idle_timeout) = (config.header_timeout, config.idle_timeout);
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, %peer, "connection ended with an error");
+            tokio::select! {
+                result = connection => {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, %peer, "connection ended with an error");
+                    }
+                }
+                which = activity.expired(header_timeout, idle_timeout) => {
+                    tracing::debug!(%peer, "connection closed: {which} timeout");
+                }
             }
             drop(permit);
         });

@@ -58,6 +58,13 @@ fn defaults_are_safe() {
         AcsCredential::ConnectionString(_)
     ));
     assert!(config.teams.is_none());
+    let server = &config.server;
+    assert_eq!(server.header_timeout.as_secs(), 10);
+    assert_eq!(server.body_timeout.as_secs(), 10);
+    assert_eq!(server.idle_timeout.as_secs(), 60);
+    assert_eq!(server.max_connections, 10_000);
+    assert_eq!(server.max_concurrent_requests, 1024);
+    assert_eq!(server.max_body_bytes, 16 * 1024);
 }
 
 #[test]
@@ -91,6 +98,9 @@ fn every_problem_is_named_by_its_key() {
 listen = "localhost"
 allowed_origins = ["https://app.contoso.com/path"]
 request_timeout = "forever"
+body_timeout = "10ms"
+idle_timeout = "2h"
+max_connections = 0
 
 [[issuers]]
 issuer = "http://login.example.com"
@@ -118,6 +128,9 @@ per_user = { requests = 0 }
         "server.listen: \"localhost\" is not an address",
         "server.allowed_origins[0]",
         "server.request_timeout: \"forever\" is not a duration",
+        "server.body_timeout: \"10ms\" is shorter than 100ms",
+        "server.idle_timeout: \"2h\" is longer than 1h",
+        "server.max_connections: must be at least 1",
         "issuers[0].issuer: \"http://login.example.com\" is not an https:// URL (http:// only on loopback)",
         "issuers[0].audiences",
         "issuers[0].algorithms: \"HS256\" is not accepted",

@@ -33,8 +33,11 @@ pub(crate) struct RawServer {
     pub(crate) max_body_bytes: Option<u64>,
     pub(crate) max_header_bytes: Option<u64>,
     pub(crate) header_timeout: Option<String>,
+    pub(crate) body_timeout: Option<String>,
+    pub(crate) idle_timeout: Option<String>,
     pub(crate) request_timeout: Option<String>,
     pub(crate) max_concurrent_requests: Option<u64>,
+    pub(crate) max_connections: Option<u64>,
     pub(crate) shutdown_grace: Option<String>,
     pub(crate) client_ip: Option<String>,
 }

@@ -375,6 +375,20 @@ fn server(raw: RawServer, problems: &mut Problems) -> ServerConfig {
             Duration::from_millis(100),
             Duration::from_secs(300),
         ),
+        body_timeout: problems.duration_within(
+            "server.body_timeout",
+            raw.body_timeout.as_deref(),
+            Duration::from_secs(10),
+            Duration::from_millis(100),
+            Duration::from_secs(300),
+        ),
+        idle_timeout: problems.duration_within(
+            "server.idle_timeout",
+            raw.idle_timeout.as_deref(),
+            Duration::from_secs(60),
+            Duration::from_millis(100),
+            Duration::from_secs(3600),
+        ),
         request_timeout: problems.duration_within(
             "server.request_timeout",
             raw.request_timeout.as_deref(),
@@ -386,6 +400,12 @@ fn server(raw: RawServer, problems: &mut Problems) -> ServerConfig {
             "server.max_concurrent_requests",
             raw.max_concurrent_requests,
             1024,
+            1_000_000,
+        ),
+        max_connections: problems.count(
+            "server.max_connections",
+            raw.max_connections,
+            10_000,
             1_000_000,
         ),
         shutdown_grace: problems.duration(

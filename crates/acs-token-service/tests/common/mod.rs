@@ -167,9 +167,10 @@ impl Instance {
     async fn serve(toml: &str) -> Self {
         let config = Config::from_toml(toml, |_| None).expect("valid configuration");
         let service = TokenService::new(config).expect("service");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        // A backlog of 4096, as the binary's: the hostile-client tests open hundreds of connections at once.
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+        let listener = socket.listen(4096).expect("listen");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(acs_token_service::serve(service, listener, async {

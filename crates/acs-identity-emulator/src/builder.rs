@@ -201,10 +201,11 @@ impl EmulatorBuilder {
         self
     }
 
-    /// The body bytes all requests in flight may hold together beyond each body's first read (which
-    /// brings the whole body of any ACS request). Default 16 MiB. A body that needs more waits for it,
-    /// within its deadline; so do slow bodies' next reads. Raised to at least `max_body_bytes` (and
-    /// 64 KiB), so that any body can complete.
+    /// The body bytes all requests in flight may hold together, beyond bodies announced at up to 8 KiB
+    /// (every ACS request's, read without it). Default 16 MiB. A larger announced body reserves its
+    /// length before any of it is read, a chunked one what it keeps plus 64 KiB for its reads in flight;
+    /// a body that cannot get its share waits for it, within its deadline. Raised to at least
+    /// `max_body_bytes` plus 64 KiB, so that any body can complete.
     pub fn body_bytes_in_flight(mut self, bytes: usize) -> Self {
         self.limits.body_bytes_in_flight = bytes;
         self

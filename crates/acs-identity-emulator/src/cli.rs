@@ -77,7 +77,7 @@ pub struct EmulatorArgs {
     /// The largest request body, in bytes (413 past it). Default: 1048576 (1 MiB).
     #[arg(long, value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
-    /// Body bytes all requests in flight may hold together, past each body's first read. Default:
+    /// Body bytes all requests in flight may hold together, beyond bodies of up to 8 KiB. Default:
     /// 16777216 (16 MiB).
     #[arg(long, value_name = "BYTES")]
     pub body_bytes_in_flight: Option<usize>,

@@ -360,8 +360,8 @@ async fn stalled_uploads_and_dripping_bodies_are_bounded_and_a_genuine_client_is
     tokio::time::sleep(Duration::from_millis(300)).await;
     let idle = rss_kib(pid);
 
-    // Two waves: the allocator keeps what the first freed (RSS does not fall back to idle), and the
-    // second reuses it instead of growing.
+    // Two waves: the allocator keeps most of what the first freed (RSS does not fall back to idle), and
+    // the second stays within the same bound.
     let counts = counts();
     let first = wave(&emulator, counts).await;
     let between = rss_kib(pid);

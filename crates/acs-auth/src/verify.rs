@@ -53,6 +53,7 @@ use crate::{AUTHORIZATION_SCHEME, AccessKey};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HmacVerification {
     /// How far the request's date may be from `now`, in either direction. Default: 15 minutes, the window
     /// Azure documents for the same scheme in App Configuration (and uses in Storage). The ACS service was

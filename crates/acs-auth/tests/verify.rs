@@ -71,9 +71,7 @@ fn rejects_dates_beyond_the_skew_either_way() {
         Err(VerifyError::DateOutOfWindow)
     );
 
-    let strict = HmacVerification {
-        max_clock_skew: Duration::from_secs(5),
-    };
+    let strict = HmacVerification::default().max_clock_skew(Duration::from_secs(5));
     let now = signed_at() + Duration::from_secs(6);
     assert_eq!(
         strict.verify(&Method::POST, TARGET, &headers, BODY, &key(), now),

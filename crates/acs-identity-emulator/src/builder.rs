@@ -301,9 +301,7 @@ impl EmulatorBuilder {
             resource_id,
             resource_id_text: resource_id.to_string(),
             access_key,
-            hmac: HmacVerification {
-                max_clock_skew: self.max_clock_skew,
-            },
+            hmac: HmacVerification::default().max_clock_skew(self.max_clock_skew),
             store,
             store_on_disk: on_disk,
             acs_tokens,

@@ -187,14 +187,7 @@ impl HmacVerification {
         key: &AccessKey,
         now: SystemTime,
     ) -> Result<(), Rejection> {
-        let host = headers.get(HOST).map(|h| h.as_bytes());
-        let request = Received {
-            method,
-            target: request_target,
-            host,
-            headers,
-            body: Some(body),
-        };
+        let request = Received::with_host_header(method, request_target, headers, Some(body));
         self.explain_received(&request, key, now)
     }
 
@@ -208,14 +201,7 @@ impl HmacVerification {
         key: &AccessKey,
         now: SystemTime,
     ) -> Result<(), Rejection> {
-        let host = headers.get(HOST).map(|h| h.as_bytes());
-        let request = Received {
-            method,
-            target: request_target,
-            host,
-            headers,
-            body: None,
-        };
+        let request = Received::with_host_header(method, request_target, headers, None);
         self.explain_received(&request, key, now)
     }
 
@@ -300,6 +286,25 @@ struct Received<'a> {
     headers: &'a HeaderMap,
     /// `None` for a check of the head alone.
     body: Option<&'a [u8]>,
+}
+
+impl<'a> Received<'a> {
+    /// A request whose host is its `Host` header (a server's view of it).
+    fn with_host_header(
+        method: &'a Method,
+        target: &'a str,
+        headers: &'a HeaderMap,
+        body: Option<&'a [u8]>,
+    ) -> Self {
+        let host = headers.get(HOST).map(|h| h.as_bytes());
+        Self {
+            method,
+            target,
+            host,
+            headers,
+            body,
+        }
+    }
 }
 
 /// The string-to-sign the verifier built, and the first quirk under which the signature matches.

@@ -37,51 +37,36 @@ macro_rules! client_operations {
         }
     };
 
-    (@method async, [$($doc:tt)*] [$($doc_response:tt)*], $plain:ident, $with_response:ident, $span:literal,
-        $service:ident, ($($arg:ident: $arg_ty:ty),*), $out:ty, $operation:expr
-    ) => {
-        $($doc)*
-        pub async fn $plain(&self, $($arg: $arg_ty),*) -> ::core::result::Result<$out, $crate::Error> {
-            let $service = self.service_config();
-            let operation = $operation;
-            let span = $crate::client_operations!(@span $span);
-            let response = self.run(operation, &$crate::CallOptions::default(), span).await;
-            response.map($crate::Response::into_body)
-        }
-
-        $($doc_response)*
-        pub async fn $with_response(
-            &self,
-            $($arg: $arg_ty,)*
-            call_options: &$crate::CallOptions,
-        ) -> ::core::result::Result<$crate::Response<$out>, $crate::Error> {
-            let $service = self.service_config();
-            let operation = $operation;
-            self.run(operation, call_options, $crate::client_operations!(@span $span)).await
-        }
+    // One body for both modes: `async` and `.await` are the only difference.
+    (@method async, $($rest:tt)*) => {
+        $crate::client_operations! { @body [async] [.await], $($rest)* }
+    };
+    (@method blocking, $($rest:tt)*) => {
+        $crate::client_operations! { @body [] [], $($rest)* }
     };
 
-    (@method blocking, [$($doc:tt)*] [$($doc_response:tt)*], $plain:ident, $with_response:ident, $span:literal,
-        $service:ident, ($($arg:ident: $arg_ty:ty),*), $out:ty, $operation:expr
+    (@body [$($async:tt)?] [$($await:tt)*], [$($doc:tt)*] [$($doc_response:tt)*], $plain:ident,
+        $with_response:ident, $span:literal, $service:ident, ($($arg:ident: $arg_ty:ty),*), $out:ty,
+        $operation:expr
     ) => {
         $($doc)*
-        pub fn $plain(&self, $($arg: $arg_ty),*) -> ::core::result::Result<$out, $crate::Error> {
+        pub $($async)? fn $plain(&self, $($arg: $arg_ty),*) -> ::core::result::Result<$out, $crate::Error> {
             let $service = self.service_config();
             let operation = $operation;
             let span = $crate::client_operations!(@span $span);
-            let response = self.run(operation, &$crate::CallOptions::default(), span);
+            let response = self.run(operation, &$crate::CallOptions::default(), span) $($await)*;
             response.map($crate::Response::into_body)
         }
 
         $($doc_response)*
-        pub fn $with_response(
+        pub $($async)? fn $with_response(
             &self,
             $($arg: $arg_ty,)*
             call_options: &$crate::CallOptions,
         ) -> ::core::result::Result<$crate::Response<$out>, $crate::Error> {
             let $service = self.service_config();
             let operation = $operation;
-            self.run(operation, call_options, $crate::client_operations!(@span $span))
+            self.run(operation, call_options, $crate::client_operations!(@span $span)) $($await)*
         }
     };
 

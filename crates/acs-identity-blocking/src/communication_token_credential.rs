@@ -153,7 +153,7 @@ impl CommunicationTokenCredential {
 
 impl fmt::Debug for CommunicationTokenCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.handle.0, f)
+        fmt::Debug::fmt(self.handle.0.state(), f)
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use acs_auth::{
     COMMUNICATION_SCOPE, ClientSecretCredential, EntraToken, WorkloadIdentityCredential,
 };
-use acs_identity_core::{EntraRefresh, EntraTokenCache, Error};
+use acs_identity_core::{EntraTokenCache, Error};
 use http::HeaderValue;
 
 use crate::transport::Transport;
@@ -138,16 +138,9 @@ impl TokenCache {
             return Ok(authorization.clone());
         }
         let token = self.source.get_token(&self.context);
-        match cache.complete(token, now)? {
-            EntraRefresh::Refreshed(authorization) => Ok(authorization),
-            EntraRefresh::KeptCurrent {
-                authorization,
-                error,
-            } => {
-                tracing::warn!(error = %error, "Entra ID token refresh failed; using the current token");
-                Ok(authorization)
-            }
-        }
+        let refresh = cache.complete(token, now)?;
+        crate::events::entra_refreshed(&refresh);
+        Ok(refresh.into_authorization())
     }
 }
 

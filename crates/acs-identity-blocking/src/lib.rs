@@ -15,6 +15,8 @@ mod operations;
 mod pipeline;
 mod transport;
 
+acs_identity_core::frontend_events!();
+
 pub use client::CommunicationIdentityClient;
 pub use communication_token_credential::{
     CommunicationTokenCredential, CommunicationTokenCredentialBuilder, CredentialBuildError,

@@ -1,13 +1,14 @@
 //! The one send loop: start -> authorize -> send -> ask the core -> sleep -> again.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use acs_identity_core::{
-    Authorization, Call, CallDecision, CallOptions, Error, LoggedHeaders, Operation, Response,
+    Authorization, Call, CallDecision, CallOptions, Error, Operation, Response,
 };
 use http::header::AUTHORIZATION;
 
 use crate::client::{Credential, Inner};
+use crate::events;
 
 impl Inner {
     /// Runs `operation` inside `span` with the call's `options`, for its value and response.
@@ -32,11 +33,7 @@ impl Inner {
         let started = Instant::now();
         let result = self.attempts(operation, request, &mut call, started);
         let elapsed = started.elapsed();
-        tracing::debug!(
-            attempts = call.attempt(),
-            elapsed_ms = elapsed.as_millis() as u64,
-            "call finished"
-        );
+        events::finished(call.attempt(), elapsed);
         call.complete(operation, result, elapsed)
     }
 
@@ -60,11 +57,11 @@ impl Inner {
                 self.authorize(&mut attempt)?;
             }
             let timeout = call.start_attempt(&attempt, started.elapsed())?;
-            log_request(call.attempt(), &attempt);
+            events::sending(call.attempt(), &attempt);
             let result = self.transport.send(attempt, timeout);
             // One clock read for the log and the decision.
             let elapsed = started.elapsed();
-            log_result(&result, elapsed);
+            events::received(&result, elapsed);
             match call.decide(
                 result,
                 elapsed,
@@ -72,8 +69,7 @@ impl Inner {
                 SystemTime::now(),
             ) {
                 CallDecision::Retry(delay) => {
-                    let delay_ms = delay.as_millis() as u64;
-                    tracing::debug!(attempt = call.attempt(), delay_ms, "retrying");
+                    events::retrying(call.attempt(), delay);
                     std::thread::sleep(delay);
                 }
                 CallDecision::Finish(result) => return result,
@@ -91,32 +87,5 @@ impl Inner {
             }
         }
         Ok(())
-    }
-}
-
-fn log_request(attempt: u32, request: &http::Request<Vec<u8>>) {
-    tracing::debug!(
-        attempt,
-        method = %request.method(),
-        uri = %request.uri(),
-        headers = %LoggedHeaders(request.headers()),
-        body_len = request.body().len(),
-        "sending request"
-    );
-}
-
-fn log_result(result: &Result<http::Response<Vec<u8>>, Error>, elapsed: Duration) {
-    let elapsed_ms = elapsed.as_millis() as u64;
-    match result {
-        Ok(response) => tracing::debug!(
-            status = response.status().as_u16(),
-            headers = %LoggedHeaders(response.headers()),
-            body_len = response.body().len(),
-            elapsed_ms,
-            "received response"
-        ),
-        Err(error) => {
-            tracing::debug!(error = %error, source = ?std::error::Error::source(error), elapsed_ms, "request failed")
-        }
     }
 }

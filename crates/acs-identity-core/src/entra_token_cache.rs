@@ -55,6 +55,17 @@ pub enum EntraRefresh {
     },
 }
 
+impl EntraRefresh {
+    /// The `Authorization` value to send, new or kept.
+    pub fn into_authorization(self) -> HeaderValue {
+        match self {
+            Self::Refreshed(authorization) | Self::KeptCurrent { authorization, .. } => {
+                authorization
+            }
+        }
+    }
+}
+
 impl EntraTokenCache {
     /// Tokens are replaced this long before they expire, so that none expires in flight.
     pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);

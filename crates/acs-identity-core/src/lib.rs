@@ -24,6 +24,7 @@ mod client_operations;
 mod entra;
 mod entra_token_cache;
 mod error;
+mod frontend_events;
 mod identities;
 mod logging;
 mod operation;
@@ -70,8 +71,8 @@ pub use token_refresh::{
     COMMUNICATION_CLIENTS_DEFAULT_SCOPE, COMMUNICATION_CLIENTS_SCOPE_PREFIX, CredentialBuildError,
     CredentialClock, CredentialSettings, CredentialState, Demand, ExchangedTokenCache,
     IntoAccessToken, InvalidScopesError, OnDemand, Proactive, RefreshPolicy, RefreshSchedule,
-    RefreshTicket, TEAMS_EXTENSION_SCOPE_PREFIX, TokenExchangeTarget, TokenParseError,
-    TokenRefreshError, parse_access_token,
+    RefreshTicket, SharedCredentialState, TEAMS_EXTENSION_SCOPE_PREFIX, TokenExchange,
+    TokenExchangeTarget, TokenParseError, TokenRefreshError, parse_access_token,
 };
 pub use tokens::{ExchangeTeamsUserToken, IssueToken, RevokeTokens, TokenOptions};
 pub use user_agent::user_agent;

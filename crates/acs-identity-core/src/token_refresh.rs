@@ -11,13 +11,15 @@ mod exchange;
 mod parse;
 mod schedule;
 mod settings;
+mod shared;
 
 pub use credential::{CredentialState, Demand};
 pub use error::{CredentialBuildError, TokenRefreshError};
 pub use exchange::{
     COMMUNICATION_CLIENTS_DEFAULT_SCOPE, COMMUNICATION_CLIENTS_SCOPE_PREFIX, ExchangedTokenCache,
-    InvalidScopesError, TEAMS_EXTENSION_SCOPE_PREFIX, TokenExchangeTarget,
+    InvalidScopesError, TEAMS_EXTENSION_SCOPE_PREFIX, TokenExchange, TokenExchangeTarget,
 };
 pub use parse::{IntoAccessToken, TokenParseError, parse_access_token};
 pub use schedule::{OnDemand, Proactive, RefreshPolicy, RefreshSchedule, RefreshTicket};
 pub use settings::{CredentialClock, CredentialSettings};
+pub use shared::SharedCredentialState;

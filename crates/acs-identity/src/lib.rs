@@ -17,6 +17,8 @@ mod operations;
 mod pipeline;
 mod transport;
 
+acs_identity_core::frontend_events!();
+
 #[cfg(feature = "azure_core")]
 pub use azure_core_credential::AzureCoreCredential;
 pub use client::CommunicationIdentityClient;

@@ -1,14 +1,13 @@
 //! Drives the core's refresh schedule: reads the clock, runs the refresher one caller at a time, and runs the
 //! proactive refreshes on one thread that a condition variable wakes when the credential closes.
 
-use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use acs_identity_core::{
-    CredentialState, Demand, Error, IntoAccessToken, Proactive, RefreshTicket, TokenRefreshError,
+    CredentialState, Demand, Error, IntoAccessToken, Proactive, SharedCredentialState,
+    TokenRefreshError,
 };
 use acs_identity_types::AccessToken;
-use time::OffsetDateTime;
 
 /// What time it is.
 pub(super) use acs_identity_core::CredentialClock as Clock;
@@ -41,8 +40,7 @@ where
 pub(super) struct Shared {
     /// `None` for a fixed token.
     refresher: Option<Arc<dyn Refresh>>,
-    clock: Clock,
-    state: Mutex<CredentialState>,
+    state: SharedCredentialState,
     /// Signalled, with `state` locked, when the state changed or the credential closed.
     changed: Condvar,
     /// The single flight: whoever holds it refreshes; the others wait for it, then read the outcome.
@@ -57,15 +55,14 @@ impl Shared {
     ) -> Self {
         Self {
             refresher,
-            clock,
-            state: Mutex::new(state),
+            state: SharedCredentialState::new(state, clock),
             changed: Condvar::new(),
             refreshing: Mutex::new(()),
         }
     }
 
     pub(super) fn get_token(&self) -> Result<AccessToken, Error> {
-        let ticket = match self.on_demand(None)? {
+        let ticket = match self.state.on_demand(None)? {
             Demand::Use(token) => return Ok(token),
             Demand::Refresh(ticket) => ticket,
         };
@@ -74,34 +71,19 @@ impl Shared {
             return Err(closed());
         };
         let _turn = lock(&self.refreshing);
-        if let Demand::Use(token) = self.on_demand(Some(ticket))? {
+        if let Demand::Use(token) = self.state.on_demand(Some(ticket))? {
             return Ok(token);
         }
         self.refresh(refresher.as_ref()).map_err(Error::credential)
     }
 
-    fn on_demand(&self, waited: Option<RefreshTicket>) -> Result<Demand, Error> {
-        let now = self.now();
-        self.state()
-            .on_demand(now, waited)
-            .map_err(Error::credential)
-    }
-
     /// Runs the refresher and records its outcome. The caller holds the single flight.
     fn refresh(&self, refresher: &dyn Refresh) -> Result<AccessToken, TokenRefreshError> {
         let result = refresher.refresh();
-        match &result {
-            Ok(token) => tracing::debug!(expires_on = %token.expires_on(), "ACS token refreshed"),
-            Err(error) => tracing::warn!(
-                error = %error,
-                cause = std::error::Error::source(error).map(tracing::field::display),
-                "ACS token refresh failed"
-            ),
-        }
-        let now = self.now();
+        crate::events::refreshed(&result);
         let outcome = self
-            .state()
-            .complete(result, now, acs_identity_core::random_unit());
+            .state
+            .complete(result, acs_identity_core::random_unit());
         self.changed.notify_all();
         outcome
     }
@@ -117,27 +99,17 @@ impl Shared {
     }
 
     pub(super) fn close(&self) {
-        self.state().close();
+        self.state.close();
         self.changed.notify_all();
     }
 
     pub(super) fn is_closed(&self) -> bool {
-        self.state().is_closed()
+        self.state.is_closed()
     }
 
-    fn state(&self) -> MutexGuard<'_, CredentialState> {
-        lock(&self.state)
-    }
-
-    fn now(&self) -> OffsetDateTime {
-        (self.clock)()
-    }
-}
-
-impl fmt::Debug for Shared {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let now = self.now();
-        fmt::Debug::fmt(&self.state().debug_at(now), f)
+    /// What `Debug` shows of the credential.
+    pub(super) fn state(&self) -> &SharedCredentialState {
+        &self.state
     }
 }
 
@@ -146,9 +118,9 @@ fn run_proactive(shared: &Shared) {
     let Some(refresher) = shared.refresher.clone() else {
         return;
     };
-    let mut state = shared.state();
+    let mut state = shared.state.lock();
     loop {
-        match state.proactive(shared.now()) {
+        match state.proactive(shared.state.now()) {
             Proactive::Wait(delay) => {
                 state = shared
                     .changed
@@ -160,11 +132,11 @@ fn run_proactive(shared: &Shared) {
                 drop(state);
                 let turn = lock(&shared.refreshing);
                 // Skipped when a caller refreshed meanwhile.
-                if shared.state().is_current(ticket) {
+                if shared.state.is_current(ticket) {
                     let _ = shared.refresh(refresher.as_ref());
                 }
                 drop(turn);
-                state = shared.state();
+                state = shared.state.lock();
             }
             _ => return,
         }

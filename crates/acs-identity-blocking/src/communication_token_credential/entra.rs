@@ -1,18 +1,18 @@
 //! The Entra ID mode: ACS tokens exchanged from the user's Entra ID tokens.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use acs_auth::{Endpoint, EntraToken};
 use acs_identity_core::{
-    COMMUNICATION_CLIENTS_DEFAULT_SCOPE, CredentialBuildError, ExchangedTokenCache,
-    TokenExchangeTarget, TokenRefreshError,
+    COMMUNICATION_CLIENTS_DEFAULT_SCOPE, CredentialBuildError, TokenExchange, TokenExchangeTarget,
+    TokenRefreshError,
 };
 use acs_identity_types::AccessToken;
 
 use super::driver::{Clock, Refresh};
-use crate::{ClientOptions, CommunicationIdentityClient};
+use crate::CommunicationIdentityClient;
 
 /// The Entra ID token source: the user's closure, given the scopes.
 type EntraTokenSource = dyn Fn(&[String]) -> Result<EntraToken, TokenRefreshError> + Send + Sync;
@@ -82,20 +82,16 @@ impl EntraCommunicationTokenCredentialOptions {
         clock: Clock,
         margin: Duration,
     ) -> Result<Arc<dyn Refresh>, CredentialBuildError> {
-        let target = TokenExchangeTarget::for_scopes(&self.scopes)?;
-        let options = ClientOptions::default().api_version(target.api_version());
+        let exchange = TokenExchange::new(self.scopes, clock, margin)?;
         // The exchanges carry the user's own Entra ID token, so the client's credential is never used.
         let unused = EntraToken::new("", SystemTime::UNIX_EPOCH);
+        let options = exchange.client_options();
         let client =
             CommunicationIdentityClient::with_token_source(self.resource_endpoint, unused, options);
         Ok(Arc::new(EntraExchange {
             client,
-            target,
-            scopes: self.scopes,
             source: self.token_source,
-            cache: Mutex::new(ExchangedTokenCache::default()),
-            clock,
-            margin,
+            exchange,
         }))
     }
 }
@@ -112,40 +108,22 @@ impl fmt::Debug for EntraCommunicationTokenCredentialOptions {
 /// The refresher of the Entra ID mode.
 struct EntraExchange {
     client: CommunicationIdentityClient,
-    target: TokenExchangeTarget,
-    scopes: Vec<String>,
     source: Arc<EntraTokenSource>,
-    cache: Mutex<ExchangedTokenCache>,
-    clock: Clock,
-    /// An ACS token this close to its expiry is exchanged again even for the same Entra ID token.
-    margin: Duration,
-}
-
-impl EntraExchange {
-    fn cache(&self) -> MutexGuard<'_, ExchangedTokenCache> {
-        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+    exchange: TokenExchange,
 }
 
 impl Refresh for EntraExchange {
     fn refresh(&self) -> Result<AccessToken, TokenRefreshError> {
-        let entra = (self.source)(&self.scopes)?;
-        let reusable = self
-            .cache()
-            .reusable(entra.token(), (self.clock)(), self.margin)
-            .cloned();
-        if let Some(token) = reusable {
+        let entra = (self.source)(self.exchange.scopes())?;
+        if let Some(token) = self.exchange.reusable(entra.token()) {
             return Ok(token);
         }
-        let exchanged = match self.target {
+        let exchanged = match self.exchange.target() {
             TokenExchangeTarget::TeamsExtension => {
                 self.client.exchange_teams_extension_token(entra.token())
             }
             _ => self.client.exchange_entra_token(entra.token()),
-        }
-        .map_err(TokenRefreshError::refresher)?;
-        self.cache()
-            .store(entra.token(), exchanged.access_token.clone());
-        Ok(exchanged.access_token)
+        };
+        self.exchange.complete(entra.token(), exchanged)
     }
 }

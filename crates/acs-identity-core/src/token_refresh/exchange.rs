@@ -1,12 +1,16 @@
 //! Entra ID mode of the credential: which exchange the scopes select, and when an exchange is needed.
 
 use std::fmt;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use acs_identity_types::{AccessToken, ApiVersion};
 use time::OffsetDateTime;
 
+use super::error::TokenRefreshError;
 use super::schedule::after;
+use super::settings::CredentialClock;
+use crate::{ClientOptions, CommunicationUserIdentifierAndToken, Error};
 
 /// Scopes of Teams extension (Teams Phone) users start with this; they select
 /// `POST /access/teamsExtension/:exchangeAccessToken`.
@@ -132,11 +136,176 @@ impl ExchangedTokenCache {
     }
 }
 
+/// The Entra ID mode's refresher without its I/O: the exchange its scopes chose, the scopes to ask the Entra
+/// ID token source for at every refresh, and the last exchange, reused while the source returns the same Entra
+/// ID token and the ACS token is more than `margin` from its expiry. Shared by the refresher's callers.
+///
+/// A refresh: ask the Entra ID token source for a token for [`scopes`](Self::scopes); return
+/// [`reusable`](Self::reusable) if there is one; else exchange at [`target`](Self::target) with a client built
+/// with [`client_options`](Self::client_options), and hand the result to [`complete`](Self::complete).
+pub struct TokenExchange {
+    target: TokenExchangeTarget,
+    scopes: Vec<String>,
+    last: Mutex<ExchangedTokenCache>,
+    clock: CredentialClock,
+    margin: Duration,
+}
+
+impl TokenExchange {
+    /// The exchange of Entra ID tokens for `scopes` (which choose the [`TokenExchangeTarget`]), reading the
+    /// time from `clock`.
+    pub fn new(
+        scopes: Vec<String>,
+        clock: CredentialClock,
+        margin: Duration,
+    ) -> Result<Self, InvalidScopesError> {
+        Ok(Self {
+            target: TokenExchangeTarget::for_scopes(&scopes)?,
+            scopes,
+            last: Mutex::default(),
+            clock,
+            margin,
+        })
+    }
+
+    /// The exchange to call.
+    pub fn target(&self) -> TokenExchangeTarget {
+        self.target
+    }
+
+    /// The scopes of the Entra ID token.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// The options of the client that makes the exchanges: the target's api-version.
+    pub fn client_options(&self) -> ClientOptions {
+        ClientOptions::default().api_version(self.target.api_version())
+    }
+
+    /// The ACS token of the last exchange, if `entra_token` is the one exchanged then and the ACS token is
+    /// valid for longer than the margin.
+    pub fn reusable(&self, entra_token: &str) -> Option<AccessToken> {
+        let now = (self.clock)();
+        self.last().reusable(entra_token, now, self.margin).cloned()
+    }
+
+    /// The ACS token of the exchange of `entra_token`, remembered for the next refresh; a failed exchange is
+    /// a [`TokenRefreshError::Refresher`] failure.
+    pub fn complete(
+        &self,
+        entra_token: &str,
+        exchanged: Result<CommunicationUserIdentifierAndToken, Error>,
+    ) -> Result<AccessToken, TokenRefreshError> {
+        let token = exchanged
+            .map_err(TokenRefreshError::refresher)?
+            .access_token;
+        self.last().store(entra_token, token.clone());
+        Ok(token)
+    }
+
+    fn last(&self) -> MutexGuard<'_, ExchangedTokenCache> {
+        // Only ever updated whole: a poisoned lock still holds a consistent cache.
+        self.last.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for TokenExchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenExchange")
+            .field("target", &self.target)
+            .field("scopes", &self.scopes)
+            .field("last", &*self.last())
+            .finish_non_exhaustive()
+    }
+}
+
 impl fmt::Debug for ExchangedTokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let expires_on = self.last.as_ref().map(|(_, token)| token.expires_on());
         f.debug_struct("ExchangedTokenCache")
             .field("expires_on", &expires_on)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use acs_identity_types::CommunicationUserIdentifier;
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn exchanged(token: &str, expires_on: OffsetDateTime) -> CommunicationUserIdentifierAndToken {
+        CommunicationUserIdentifierAndToken {
+            user: CommunicationUserIdentifier::new("8:acs:someone"),
+            access_token: AccessToken::new(token, expires_on),
+            custom_id: None,
+            last_token_issued_at: None,
+        }
+    }
+
+    #[test]
+    fn the_last_exchange_is_reused_for_the_same_entra_token_until_the_margin() {
+        let now = Arc::new(Mutex::new(datetime!(2025-04-14 12:00 UTC)));
+        let clock = Arc::clone(&now);
+        let scopes = vec![COMMUNICATION_CLIENTS_DEFAULT_SCOPE.to_owned()];
+        let exchange = TokenExchange::new(
+            scopes,
+            Arc::new(move || *clock.lock().unwrap()),
+            Duration::from_secs(120),
+        )
+        .unwrap();
+        assert_eq!(exchange.target(), TokenExchangeTarget::Entra);
+        assert_eq!(
+            exchange.client_options().api_version,
+            ApiVersion::V2025_03_02_Preview
+        );
+        assert!(exchange.reusable("entra-1").is_none());
+
+        let token = exchange
+            .complete(
+                "entra-1",
+                Ok(exchanged("acs-1", datetime!(2025-04-14 13:00 UTC))),
+            )
+            .unwrap();
+        assert_eq!(token.token(), "acs-1");
+        assert_eq!(exchange.reusable("entra-1").unwrap().token(), "acs-1");
+        assert!(exchange.reusable("entra-2").is_none());
+        *now.lock().unwrap() = datetime!(2025-04-14 12:58:30 UTC);
+        assert!(exchange.reusable("entra-1").is_none(), "inside the margin");
+        assert!(!format!("{exchange:?}").contains("acs-1"));
+    }
+
+    #[test]
+    fn a_failed_exchange_is_a_refresher_failure_and_keeps_the_last_one() {
+        let scopes = vec![format!(
+            "{TEAMS_EXTENSION_SCOPE_PREFIX}TeamsExtension.ManageCalls"
+        )];
+        let now = datetime!(2025-04-14 12:00 UTC);
+        let exchange =
+            TokenExchange::new(scopes, Arc::new(move || now), Duration::from_secs(120)).unwrap();
+        assert_eq!(exchange.target(), TokenExchangeTarget::TeamsExtension);
+        exchange
+            .complete(
+                "entra-1",
+                Ok(exchanged("acs-1", datetime!(2025-04-14 13:00 UTC))),
+            )
+            .unwrap();
+        let failed = Err(Error::invalid_input("no such user"));
+        let error = exchange.complete("entra-2", failed).unwrap_err();
+        assert!(
+            matches!(error, TokenRefreshError::Refresher(_)),
+            "{error:?}"
+        );
+        assert_eq!(exchange.reusable("entra-1").unwrap().token(), "acs-1");
+
+        let mixed = vec![
+            COMMUNICATION_CLIENTS_DEFAULT_SCOPE.to_owned(),
+            format!("{TEAMS_EXTENSION_SCOPE_PREFIX}x"),
+        ];
+        assert!(TokenExchange::new(mixed, Arc::new(move || now), Duration::ZERO).is_err());
     }
 }

@@ -1,15 +1,13 @@
 //! Drives the core's refresh schedule: reads the clock, runs the refresher one caller at a time, and runs the
 //! proactive refreshes on one tokio task.
 
-use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use acs_identity_core::{
-    CredentialState, Demand, Error, Proactive, RefreshTicket, TokenRefreshError,
+    CredentialState, Demand, Error, Proactive, SharedCredentialState, TokenRefreshError,
 };
 use acs_identity_types::AccessToken;
-use time::OffsetDateTime;
 use tokio::sync::{Notify, watch};
 
 use super::refresher::Refresh;
@@ -21,8 +19,7 @@ pub(super) use acs_identity_core::CredentialClock as Clock;
 pub(super) struct Shared {
     /// `None` for a fixed token.
     refresher: Option<Arc<dyn Refresh>>,
-    clock: Clock,
-    state: Mutex<CredentialState>,
+    state: SharedCredentialState,
     /// The single flight: whoever holds it refreshes; the others wait for it, then read the outcome.
     refreshing: tokio::sync::Mutex<()>,
     /// Wakes the background task when the state changed.
@@ -40,8 +37,7 @@ impl Shared {
     ) -> Self {
         Self {
             refresher,
-            clock,
-            state: Mutex::new(state),
+            state: SharedCredentialState::new(state, clock),
             refreshing: tokio::sync::Mutex::new(()),
             changed: Notify::new(),
             closed: watch::channel(false).0,
@@ -50,7 +46,7 @@ impl Shared {
     }
 
     pub(super) async fn get_token(&self) -> Result<AccessToken, Error> {
-        let ticket = match self.on_demand(None)? {
+        let ticket = match self.state.on_demand(None)? {
             Demand::Use(token) => return Ok(token),
             Demand::Refresh(ticket) => ticket,
         };
@@ -64,18 +60,11 @@ impl Shared {
             _ = closed_rx.wait_for(|closed| *closed) => return Err(closed()),
             turn = self.refreshing.lock() => turn,
         };
-        if let Demand::Use(token) = self.on_demand(Some(ticket))? {
+        if let Demand::Use(token) = self.state.on_demand(Some(ticket))? {
             return Ok(token);
         }
         self.refresh(refresher.as_ref(), &mut closed_rx)
             .await
-            .map_err(Error::credential)
-    }
-
-    fn on_demand(&self, waited: Option<RefreshTicket>) -> Result<Demand, Error> {
-        let now = self.now();
-        self.state()
-            .on_demand(now, waited)
             .map_err(Error::credential)
     }
 
@@ -91,21 +80,10 @@ impl Shared {
             _ = closed_rx.wait_for(|closed| *closed) => Err(TokenRefreshError::Closed),
             result = refresher.refresh() => result,
         };
-        match &result {
-            Ok(token) => tracing::debug!(expires_on = %token.expires_on(), "ACS token refreshed"),
-            Err(TokenRefreshError::Closed) => {
-                tracing::debug!("ACS token refresh cancelled: the credential closed")
-            }
-            Err(error) => tracing::warn!(
-                error = %error,
-                cause = std::error::Error::source(error).map(tracing::field::display),
-                "ACS token refresh failed"
-            ),
-        }
-        let now = self.now();
+        crate::events::refreshed(&result);
         let outcome = self
-            .state()
-            .complete(result, now, acs_identity_core::random_unit());
+            .state
+            .complete(result, acs_identity_core::random_unit());
         self.changed.notify_one();
         outcome
     }
@@ -113,7 +91,7 @@ impl Shared {
     /// Starts the background task if the credential refreshes proactively, a runtime is at hand and it has
     /// not started yet.
     pub(super) fn start_proactive(self: &Arc<Self>) {
-        if self.task_started.load(Ordering::Acquire) || !self.state().is_proactive() {
+        if self.task_started.load(Ordering::Acquire) || !self.state.is_proactive() {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -126,29 +104,18 @@ impl Shared {
     }
 
     pub(super) fn close(&self) {
-        self.state().close();
+        self.state.close();
         self.closed.send_replace(true);
         self.changed.notify_one();
     }
 
     pub(super) fn is_closed(&self) -> bool {
-        self.state().is_closed()
+        self.state.is_closed()
     }
 
-    fn state(&self) -> MutexGuard<'_, CredentialState> {
-        // The state never panics while locked; a poisoned lock still holds a consistent state.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn now(&self) -> OffsetDateTime {
-        (self.clock)()
-    }
-}
-
-impl fmt::Debug for Shared {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let now = self.now();
-        fmt::Debug::fmt(&self.state().debug_at(now), f)
+    /// What `Debug` shows of the credential.
+    pub(super) fn state(&self) -> &SharedCredentialState {
+        &self.state
     }
 }
 
@@ -159,9 +126,7 @@ async fn run_proactive(shared: Arc<Shared>) {
     };
     let mut closed_rx = shared.closed.subscribe();
     loop {
-        let now = shared.now();
-        let step = shared.state().proactive(now);
-        match step {
+        match shared.state.proactive() {
             Proactive::Refresh(ticket) => {
                 let _turn = tokio::select! {
                     biased;
@@ -169,7 +134,7 @@ async fn run_proactive(shared: Arc<Shared>) {
                     turn = shared.refreshing.lock() => turn,
                 };
                 // Skipped when a caller refreshed meanwhile.
-                if shared.state().is_current(ticket) {
+                if shared.state.is_current(ticket) {
                     let _ = shared.refresh(refresher.as_ref(), &mut closed_rx).await;
                 }
             }

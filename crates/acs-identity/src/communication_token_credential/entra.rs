@@ -2,19 +2,19 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use acs_auth::{Endpoint, EntraToken};
 use acs_identity_core::{
-    COMMUNICATION_CLIENTS_DEFAULT_SCOPE, CredentialBuildError, ExchangedTokenCache,
-    TokenExchangeTarget, TokenRefreshError,
+    COMMUNICATION_CLIENTS_DEFAULT_SCOPE, CredentialBuildError, TokenExchange, TokenExchangeTarget,
+    TokenRefreshError,
 };
 use acs_identity_types::AccessToken;
 
 use super::driver::Clock;
 use super::refresher::{Pending, Refresh};
-use crate::{ClientOptions, CommunicationIdentityClient};
+use crate::CommunicationIdentityClient;
 
 /// How a [`CommunicationTokenCredential`](super::CommunicationTokenCredential) gets ACS tokens from Entra ID,
 /// like the official `EntraCommunicationTokenCredentialOptions`: it asks `token_source` for an Entra ID token
@@ -87,20 +87,16 @@ impl EntraCommunicationTokenCredentialOptions {
         clock: Clock,
         margin: Duration,
     ) -> Result<Arc<dyn Refresh>, CredentialBuildError> {
-        let target = TokenExchangeTarget::for_scopes(&self.scopes)?;
-        let options = ClientOptions::default().api_version(target.api_version());
+        let exchange = TokenExchange::new(self.scopes, clock, margin)?;
         // The exchanges carry the user's own Entra ID token, so the client's credential is never used.
         let unused = EntraToken::new("", SystemTime::UNIX_EPOCH);
+        let options = exchange.client_options();
         let client =
             CommunicationIdentityClient::with_token_source(self.resource_endpoint, unused, options);
         Ok(Arc::new(EntraExchange {
             client,
-            target,
-            scopes: self.scopes,
             source: self.token_source,
-            cache: Mutex::new(ExchangedTokenCache::default()),
-            clock,
-            margin,
+            exchange,
         }))
     }
 }
@@ -141,41 +137,25 @@ where
 /// The refresher of the Entra ID mode.
 struct EntraExchange {
     client: CommunicationIdentityClient,
-    target: TokenExchangeTarget,
-    scopes: Vec<String>,
     source: Arc<dyn EntraTokenSource>,
-    cache: Mutex<ExchangedTokenCache>,
-    clock: Clock,
-    /// An ACS token this close to its expiry is exchanged again even for the same Entra ID token.
-    margin: Duration,
+    exchange: TokenExchange,
 }
 
 impl EntraExchange {
-    fn cache(&self) -> MutexGuard<'_, ExchangedTokenCache> {
-        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     async fn exchange(&self) -> Result<AccessToken, TokenRefreshError> {
-        let entra = self.source.token(&self.scopes).await?;
-        let reusable = self
-            .cache()
-            .reusable(entra.token(), (self.clock)(), self.margin)
-            .cloned();
-        if let Some(token) = reusable {
+        let entra = self.source.token(self.exchange.scopes()).await?;
+        if let Some(token) = self.exchange.reusable(entra.token()) {
             return Ok(token);
         }
-        let exchanged = match self.target {
+        let exchanged = match self.exchange.target() {
             TokenExchangeTarget::TeamsExtension => {
                 self.client
                     .exchange_teams_extension_token(entra.token())
                     .await
             }
             _ => self.client.exchange_entra_token(entra.token()).await,
-        }
-        .map_err(TokenRefreshError::refresher)?;
-        self.cache()
-            .store(entra.token(), exchanged.access_token.clone());
-        Ok(exchanged.access_token)
+        };
+        self.exchange.complete(entra.token(), exchanged)
     }
 }
 

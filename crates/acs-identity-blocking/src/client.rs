@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use acs_auth::{AccessKey, ConnectionString, ConnectionStringError, Endpoint};
 use acs_identity_core::ClientConfig;
-use acs_identity_types::ApiVersion;
 
 use crate::ClientOptions;
 use crate::credential::{TokenCache, TokenContext, TokenSource};
@@ -125,16 +124,6 @@ impl CommunicationIdentityClient {
         Self {
             inner: Arc::new(inner),
         }
-    }
-
-    /// The resource endpoint.
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.inner.config.service().endpoint
-    }
-
-    /// The api-version of every request.
-    pub fn api_version(&self) -> ApiVersion {
-        self.inner.config.service().api_version
     }
 }
 

@@ -7,7 +7,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use acs_identity_core::{
-    CredentialClock, CredentialSettings, CredentialState, Error, RefreshPolicy,
+    CredentialBuildError, CredentialClock, CredentialSettings, CredentialState, Error,
+    IntoAccessToken, RefreshPolicy, TokenParseError,
 };
 use acs_identity_types::AccessToken;
 use time::OffsetDateTime;
@@ -15,9 +16,6 @@ use time::OffsetDateTime;
 use self::driver::{FnRefresher, Refresh, Shared};
 
 pub use self::entra::EntraCommunicationTokenCredentialOptions;
-pub use acs_identity_core::{
-    CredentialBuildError, IntoAccessToken, TokenParseError, TokenRefreshError, parse_access_token,
-};
 
 /// The ACS access token of a communication user, for the chat and calling REST APIs: a fixed token, or one
 /// refreshed by your refresher (or exchanged from an Entra ID token) before it expires. No async runtime.
@@ -68,6 +66,10 @@ pub use acs_identity_core::{
 /// assert!(credential.get_token().is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// [`TokenRefreshError`]: crate::TokenRefreshError
+/// [`TokenRefreshError::Closed`]: crate::TokenRefreshError::Closed
+/// [`TokenRefreshError::StaticTokenExpired`]: crate::TokenRefreshError::StaticTokenExpired
 #[derive(Clone)]
 pub struct CommunicationTokenCredential {
     handle: Arc<Handle>,
@@ -135,6 +137,8 @@ impl CommunicationTokenCredential {
 
     /// Closes the credential for every clone: the background thread ends, waiting and later callers get
     /// [`TokenRefreshError::Closed`]. Idempotent; never blocks.
+    ///
+    /// [`TokenRefreshError::Closed`]: crate::TokenRefreshError::Closed
     pub fn close(&self) {
         self.handle.0.close();
     }

@@ -46,13 +46,7 @@ impl Transport {
             None => None,
             Some(Ok(proxy)) => Some(proxy),
             Some(Err(_)) => {
-                invalid.get_or_insert_with(|| {
-                    format!(
-                        "the proxy `{}` is not a URL such as `http://proxy.contoso.com:3128` \
-                         (NetworkOptions::proxy)",
-                        network.proxy_redacted().unwrap_or_default()
-                    )
-                });
+                invalid.get_or_insert_with(|| network.invalid_proxy());
                 None
             }
         };

@@ -10,8 +10,11 @@
 /// For the two frontend crates; hidden from the docs, but its input is part of this crate's semver contract
 /// (published frontends of an older minor call it): rows may be added, the invocation's shape stays.
 ///
+/// Besides the operations, it gives `$client` its `endpoint()` and `api_version()`.
+///
 /// The invoking crate depends on `tracing`, and `$client` has these private methods:
-/// - `fn service_config(&self) -> &ServiceConfig` (the endpoint, for next-page links);
+/// - `fn service_config(&self) -> &ServiceConfig` (the endpoint and api-version; the endpoint also checks
+///   next-page links);
 /// - `fn run<O: Operation>(&self, operation: O, options: &CallOptions, span: tracing::Span)
 ///   -> Result<Response<O::Output>, Error>`, `async` for the async client: the send loop.
 #[doc(hidden)]
@@ -24,6 +27,16 @@ macro_rules! client_operations {
         |$service:ident| ($($arg:ident: $arg_ty:ty),* $(,)?) -> $out:ty = $operation:expr;
     )*) => {
         impl $client {
+            /// The resource endpoint.
+            pub fn endpoint(&self) -> &$crate::frontend_api::Endpoint {
+                &self.service_config().endpoint
+            }
+
+            /// The api-version of every request.
+            pub fn api_version(&self) -> $crate::frontend_api::ApiVersion {
+                self.service_config().api_version
+            }
+
             $(
                 $crate::client_operations! { @method $mode,
                     [$(#[$doc])*]
@@ -81,45 +94,45 @@ macro_rules! client_operations {
             /// which also makes the create safe to retry.
             create_user_with_options, create_user_with_response, "create_user_with_options",
             |_service| (options: $crate::CreateUserOptions)
-                -> $crate::__private::CommunicationUserIdentifier
+                -> $crate::frontend_api::CommunicationUserIdentifier
                 = $crate::CreateUser::from(options);
 
             /// Creates a user and issues them a token for `scopes` in one request.
             create_user_and_token, create_user_and_token_with_response, "create_user_and_token",
-            |_service| (scopes: &[$crate::__private::TokenScope], options: $crate::CreateUserAndTokenOptions)
+            |_service| (scopes: &[$crate::frontend_api::TokenScope], options: $crate::CreateUserAndTokenOptions)
                 -> $crate::CommunicationUserIdentifierAndToken
                 = $crate::CreateUserAndToken { scopes: scopes.to_vec(), options };
 
             /// The user's details: custom id and when a token was last issued (api-version
             /// `2025-03-02-preview`).
             get_user_detail, get_user_detail_with_response, "get_user_detail",
-            |_service| (user: &$crate::__private::CommunicationUserIdentifier)
-                -> $crate::__private::CommunicationUserDetail
+            |_service| (user: &$crate::frontend_api::CommunicationUserIdentifier)
+                -> $crate::frontend_api::CommunicationUserDetail
                 = $crate::GetUser::new(user.clone());
 
             /// Issues an access token for `user` with `scopes`, valid 24 hours or for `options.lifetime`.
             get_token, get_token_with_response, "get_token",
             |_service| (
-                user: &$crate::__private::CommunicationUserIdentifier,
-                scopes: &[$crate::__private::TokenScope],
+                user: &$crate::frontend_api::CommunicationUserIdentifier,
+                scopes: &[$crate::frontend_api::TokenScope],
                 options: $crate::TokenOptions
-            ) -> $crate::__private::AccessToken
+            ) -> $crate::frontend_api::AccessToken
                 = $crate::IssueToken { user: user.clone(), scopes: scopes.to_vec(), options };
 
             /// Revokes every token issued to `user` so far.
             revoke_tokens, revoke_tokens_with_response, "revoke_tokens",
-            |_service| (user: &$crate::__private::CommunicationUserIdentifier) -> ()
+            |_service| (user: &$crate::frontend_api::CommunicationUserIdentifier) -> ()
                 = $crate::RevokeTokens::new(user.clone());
 
             /// Deletes `user` and revokes their tokens.
             delete_user, delete_user_with_response, "delete_user",
-            |_service| (user: &$crate::__private::CommunicationUserIdentifier) -> ()
+            |_service| (user: &$crate::frontend_api::CommunicationUserIdentifier) -> ()
                 = $crate::DeleteUser::new(user.clone());
 
             /// Exchanges a Teams user's Entra ID token (with the app id and the user's object id) for an ACS
             /// token.
             get_token_for_teams_user, get_token_for_teams_user_with_response, "get_token_for_teams_user",
-            |_service| (exchange: $crate::ExchangeTeamsUserToken) -> $crate::__private::AccessToken
+            |_service| (exchange: $crate::ExchangeTeamsUserToken) -> $crate::frontend_api::AccessToken
                 = exchange;
 
             /// Exchanges a Teams extension user's Entra ID token for an ACS user and token. The request

@@ -16,7 +16,7 @@ macro_rules! frontend_events {
         mod events {
             use ::std::time::Duration;
 
-            use $crate::__private::AccessToken;
+            use $crate::frontend_api::AccessToken;
             use $crate::{Error, LoggedHeaders, TokenRefreshError};
 
             fn millis(duration: Duration) -> u64 {

@@ -77,10 +77,28 @@ pub use token_refresh::{
 pub use tokens::{ExchangeTeamsUserToken, IssueToken, RevokeTokens, TokenOptions};
 pub use user_agent::user_agent;
 
-/// What [`client_operations!`]'s expansion names from other crates, so the frontends need not import it.
+/// The public API of the two frontends that is not their own, named once: each re-exports it whole
+/// (`pub use acs_identity_core::frontend_api::*;`), so the two cannot drift apart. The expansions of
+/// [`client_operations!`] and [`frontend_events!`] name other crates' types through it too.
 #[doc(hidden)]
-pub mod __private {
+pub mod frontend_api {
+    pub use crate::{
+        CallOptions, ClientOptions, CommunicationError, CommunicationUserIdentifierAndToken,
+        CreateUserAndTokenOptions, CreateUserOptions, CredentialBuildError, DecodeError,
+        EntraAssignment, EntraAssignmentPage, EntraAssignmentSettings, EntraPrincipalType, Error,
+        ErrorKind, ExchangeTeamsUserToken, IntoAccessToken, NetworkOptions, Response, RetryOptions,
+        ServiceError, TeamsExtensionAssignment, TeamsExtensionPrincipalType, TokenOptions,
+        TokenParseError, TokenRefreshError, UpsertTeamsExtensionAssignment, Upserted,
+        parse_access_token,
+    };
+    pub use acs_auth::{
+        AccessKey, AccessKeyError, COMMUNICATION_SCOPE, ClientSecretCredential, ConnectionString,
+        ConnectionStringError, Endpoint, EndpointError, EntraToken, InvalidAuthorityError,
+        WorkloadIdentityCredential,
+    };
     pub use acs_identity_types::{
-        AccessToken, CommunicationUserDetail, CommunicationUserIdentifier, TokenScope,
+        AccessToken, ApiVersion, CommunicationIdentifier, CommunicationUserDetail,
+        CommunicationUserIdentifier, CustomId, CustomIdError, TokenLifetime, TokenLifetimeError,
+        TokenScope,
     };
 }

@@ -174,13 +174,27 @@ impl NetworkOptions {
     pub fn check(&self) -> Result<(), String> {
         for (i, der) in self.root_certificates.iter().enumerate() {
             if !is_der_sequence(der) {
-                return Err(format!(
-                    "root certificate {i} of NetworkOptions::root_certificates is not a DER X.509 \
-                     certificate (convert a PEM file with `openssl x509 -outform der`)"
-                ));
+                return Err(Self::invalid_root_certificate(i));
             }
         }
         Ok(())
+    }
+
+    /// The message for root certificate `index`, which the TLS library could not read.
+    pub fn invalid_root_certificate(index: usize) -> String {
+        format!(
+            "root certificate {index} of NetworkOptions::root_certificates is not a DER X.509 certificate \
+             (convert a PEM file with `openssl x509 -outform der`)"
+        )
+    }
+
+    /// The message for a proxy the HTTP library could not read, naming it with its credentials redacted (the
+    /// library's own error would echo them).
+    pub fn invalid_proxy(&self) -> String {
+        format!(
+            "the proxy `{}` is not a URL such as `http://proxy.contoso.com:3128` (NetworkOptions::proxy)",
+            self.proxy_redacted().unwrap_or_default()
+        )
     }
 }
 

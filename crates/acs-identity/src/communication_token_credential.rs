@@ -9,7 +9,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use acs_identity_core::{
-    CredentialClock, CredentialSettings, CredentialState, Error, RefreshPolicy,
+    CredentialBuildError, CredentialClock, CredentialSettings, CredentialState, Error,
+    IntoAccessToken, RefreshPolicy, TokenParseError,
 };
 use acs_identity_types::AccessToken;
 use time::OffsetDateTime;
@@ -18,9 +19,6 @@ use self::driver::Shared;
 use self::refresher::{FnRefresher, Refresh};
 
 pub use self::entra::EntraCommunicationTokenCredentialOptions;
-pub use acs_identity_core::{
-    CredentialBuildError, IntoAccessToken, TokenParseError, TokenRefreshError, parse_access_token,
-};
 
 /// The ACS access token of a communication user, for the chat and calling REST APIs: a fixed token, or one
 /// refreshed by your refresher (or exchanged from an Entra ID token) before it expires.
@@ -76,6 +74,10 @@ pub use acs_identity_core::{
 /// # Ok(())
 /// # }
 /// ```
+///
+/// [`TokenRefreshError`]: crate::TokenRefreshError
+/// [`TokenRefreshError::Closed`]: crate::TokenRefreshError::Closed
+/// [`TokenRefreshError::StaticTokenExpired`]: crate::TokenRefreshError::StaticTokenExpired
 #[derive(Clone)]
 pub struct CommunicationTokenCredential {
     handle: Arc<Handle>,
@@ -145,6 +147,8 @@ impl CommunicationTokenCredential {
 
     /// Closes the credential for every clone: the background task ends, a refresh in flight is cancelled,
     /// waiting and later callers get [`TokenRefreshError::Closed`]. Idempotent.
+    ///
+    /// [`TokenRefreshError::Closed`]: crate::TokenRefreshError::Closed
     pub fn close(&self) {
         self.handle.0.close();
     }

@@ -23,27 +23,9 @@ acs_identity_core::frontend_events!();
 pub use azure_core_credential::AzureCoreCredential;
 pub use client::CommunicationIdentityClient;
 pub use communication_token_credential::{
-    CommunicationTokenCredential, CommunicationTokenCredentialBuilder, CredentialBuildError,
-    EntraCommunicationTokenCredentialOptions, IntoAccessToken, TokenParseError, TokenRefreshError,
-    parse_access_token,
+    CommunicationTokenCredential, CommunicationTokenCredentialBuilder,
+    EntraCommunicationTokenCredentialOptions,
 };
 pub use credential::{BoxFuture, TokenContext, TokenSource};
 
-pub use acs_auth::{
-    AccessKey, AccessKeyError, COMMUNICATION_SCOPE, ClientSecretCredential, ConnectionString,
-    ConnectionStringError, Endpoint, EndpointError, EntraToken, InvalidAuthorityError,
-    WorkloadIdentityCredential,
-};
-pub use acs_identity_core::{
-    CallOptions, ClientOptions, CommunicationError, CommunicationUserIdentifierAndToken,
-    CreateUserAndTokenOptions, CreateUserOptions, DecodeError, EntraAssignment,
-    EntraAssignmentPage, EntraAssignmentSettings, EntraPrincipalType, Error, ErrorKind,
-    ExchangeTeamsUserToken, NetworkOptions, Response, RetryOptions, ServiceError,
-    TeamsExtensionAssignment, TeamsExtensionPrincipalType, TokenOptions,
-    UpsertTeamsExtensionAssignment, Upserted,
-};
-pub use acs_identity_types::{
-    AccessToken, ApiVersion, CommunicationIdentifier, CommunicationUserDetail,
-    CommunicationUserIdentifier, CustomId, CustomIdError, TokenLifetime, TokenLifetimeError,
-    TokenScope,
-};
+pub use acs_identity_core::frontend_api::*;

@@ -98,13 +98,8 @@ fn build(network: &NetworkOptions) -> Result<reqwest::Client, SetupError> {
     network.check().map_err(SetupError::Invalid)?;
     let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
     if let Some(proxy) = &network.proxy {
-        // reqwest's error would echo the URL, credentials included: name the redacted one instead.
-        let proxy = reqwest::Proxy::all(proxy.as_str()).map_err(|_| {
-            SetupError::Invalid(format!(
-                "the proxy `{}` is not a URL such as `http://proxy.contoso.com:3128` (NetworkOptions::proxy)",
-                network.proxy_redacted().unwrap_or_default()
-            ))
-        })?;
+        let proxy = reqwest::Proxy::all(proxy.as_str())
+            .map_err(|_| SetupError::Invalid(network.invalid_proxy()))?;
         builder = builder.proxy(proxy);
     }
     if let Some(max) = network.max_idle_connections_per_host {
@@ -128,12 +123,9 @@ fn build(network: &NetworkOptions) -> Result<reqwest::Client, SetupError> {
     builder.build().map_err(SetupError::Build)
 }
 
-/// The message for a root certificate that does not parse.
+/// The error for a root certificate that does not parse.
 fn invalid_root(index: usize) -> SetupError {
-    SetupError::Invalid(format!(
-        "root certificate {index} of NetworkOptions::root_certificates is not a DER X.509 certificate \
-         (convert a PEM file with `openssl x509 -outform der`)"
-    ))
+    SetupError::Invalid(NetworkOptions::invalid_root_certificate(index))
 }
 
 /// rustls on the ring provider (no C toolchain, unlike reqwest's default aws-lc-rs), trusting the Mozilla

@@ -16,6 +16,10 @@ use super::driver::Clock;
 use super::refresher::{Pending, Refresh};
 use crate::CommunicationIdentityClient;
 
+/// The Entra ID token source: the user's async closure, given the scopes.
+type EntraTokenSource =
+    dyn Fn(&[String]) -> Pending<'static, Result<EntraToken, TokenRefreshError>> + Send + Sync;
+
 /// How a [`CommunicationTokenCredential`](super::CommunicationTokenCredential) gets ACS tokens from Entra ID,
 /// like the official `EntraCommunicationTokenCredentialOptions`: it asks `token_source` for an Entra ID token
 /// for the scopes and exchanges it at the resource.
@@ -51,7 +55,7 @@ use crate::CommunicationIdentityClient;
 /// ```
 pub struct EntraCommunicationTokenCredentialOptions {
     resource_endpoint: Endpoint,
-    token_source: Arc<dyn EntraTokenSource>,
+    token_source: Arc<EntraTokenSource>,
     scopes: Vec<String>,
 }
 
@@ -65,9 +69,13 @@ impl EntraCommunicationTokenCredentialOptions {
         Fut: Future<Output = Result<EntraToken, E>> + Send + 'static,
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        let token_source = move |scopes: &[String]| -> Pending<'static, _> {
+            let token = token_source(scopes);
+            Box::pin(async move { token.await.map_err(TokenRefreshError::refresher) })
+        };
         Self {
             resource_endpoint,
-            token_source: Arc::new(FnSource(token_source)),
+            token_source: Arc::new(token_source),
             scopes: vec![COMMUNICATION_CLIENTS_DEFAULT_SCOPE.to_owned()],
         }
     }
@@ -110,40 +118,16 @@ impl fmt::Debug for EntraCommunicationTokenCredentialOptions {
     }
 }
 
-trait EntraTokenSource: Send + Sync + 'static {
-    fn token<'a>(
-        &'a self,
-        scopes: &'a [String],
-    ) -> Pending<'a, Result<EntraToken, TokenRefreshError>>;
-}
-
-struct FnSource<F>(F);
-
-impl<F, Fut, E> EntraTokenSource for FnSource<F>
-where
-    F: Fn(&[String]) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<EntraToken, E>> + Send + 'static,
-    E: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    fn token<'a>(
-        &'a self,
-        scopes: &'a [String],
-    ) -> Pending<'a, Result<EntraToken, TokenRefreshError>> {
-        let token = (self.0)(scopes);
-        Box::pin(async move { token.await.map_err(TokenRefreshError::refresher) })
-    }
-}
-
 /// The refresher of the Entra ID mode.
 struct EntraExchange {
     client: CommunicationIdentityClient,
-    source: Arc<dyn EntraTokenSource>,
+    source: Arc<EntraTokenSource>,
     exchange: TokenExchange,
 }
 
 impl EntraExchange {
     async fn exchange(&self) -> Result<AccessToken, TokenRefreshError> {
-        let entra = self.source.token(self.exchange.scopes()).await?;
+        let entra = (self.source)(self.exchange.scopes()).await?;
         if let Some(token) = self.exchange.reusable(entra.token()) {
             return Ok(token);
         }

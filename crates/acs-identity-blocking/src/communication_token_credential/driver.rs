@@ -27,12 +27,7 @@ where
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     fn refresh(&self) -> Result<AccessToken, TokenRefreshError> {
-        match (self.0)() {
-            Ok(token) => token
-                .into_access_token()
-                .map_err(TokenRefreshError::InvalidToken),
-            Err(error) => Err(TokenRefreshError::refresher(error)),
-        }
+        TokenRefreshError::from_refresher((self.0)())
     }
 }
 

@@ -4,10 +4,11 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 
+use acs_identity_types::AccessToken;
 use time::OffsetDateTime;
 
 use super::exchange::InvalidScopesError;
-use super::parse::TokenParseError;
+use super::parse::{IntoAccessToken, TokenParseError};
 
 /// Why a communication token credential could not give a token.
 ///
@@ -40,6 +41,19 @@ impl TokenRefreshError {
     /// A refresher failure with this cause.
     pub fn refresher(source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
         Self::Refresher(Arc::from(source.into()))
+    }
+
+    /// What a refresher returned, as the credential records it: its token read (a JWT's expiry from `exp`)
+    /// or [`InvalidToken`](Self::InvalidToken), or its error as [`Refresher`](Self::Refresher).
+    pub fn from_refresher<T, E>(result: Result<T, E>) -> Result<AccessToken, Self>
+    where
+        T: IntoAccessToken,
+        E: Into<Box<dyn StdError + Send + Sync + 'static>>,
+    {
+        match result {
+            Ok(token) => token.into_access_token().map_err(Self::InvalidToken),
+            Err(error) => Err(Self::refresher(error)),
+        }
     }
 }
 

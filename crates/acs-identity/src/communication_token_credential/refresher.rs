@@ -26,13 +26,6 @@ where
 {
     fn refresh(&self) -> Pending<'_, Result<AccessToken, TokenRefreshError>> {
         let token = (self.0)();
-        Box::pin(async move {
-            match token.await {
-                Ok(token) => token
-                    .into_access_token()
-                    .map_err(TokenRefreshError::InvalidToken),
-                Err(error) => Err(TokenRefreshError::refresher(error)),
-            }
-        })
+        Box::pin(async move { TokenRefreshError::from_refresher(token.await) })
     }
 }

@@ -1,5 +1,5 @@
-//! `HmacVerification::verify`, the emulator's request authentication, on any method, target, headers
-//! and body.
+//! `HmacVerification::verify` and `verify_headers`, the emulator's request authentication (the head
+//! alone before the body is read, then the whole request), on any method, target, headers and body.
 //!
 //! Input (text): the access key in base64 on the first line, then `METHOD target`, header lines
 //! (`name: value`) up to an empty line, and the body. The verifier's clock is the request's own
@@ -7,7 +7,8 @@
 //!
 //! Checks, besides "never panics": a request is accepted only if its content hash is the body's and its
 //! `Authorization` carries the HMAC of exactly what was received; an accepted request is refused once
-//! its body, its target or its clock moves.
+//! its body, its target or its clock moves. The head check is a prefix of the whole one: a request whose
+//! head is refused is refused whole, and an accepted request's head passes, also with another body.
 
 #![no_main]
 
@@ -32,11 +33,20 @@ fuzz_target!(|data: &[u8]| {
             now,
         )
     };
+    let verify_head = |target: &str, now: SystemTime| {
+        verification.verify_headers(&request.method, target, &request.headers, &request.key, now)
+    };
+    let head = verify_head(&request.target, request.now);
     let accepted = verify(&request.target, &request.body, request.now);
+    if let Err(error) = &head {
+        assert!(error.to_string().len() < 200);
+        assert!(accepted.is_err(), "a refused head passes whole");
+    }
     if let Err(error) = accepted {
         assert!(error.to_string().len() < 200);
         return;
     }
+    assert!(head.is_ok(), "an accepted request's head is refused");
 
     let header = |name: &str| request.headers.get(name).map(HeaderValue::as_bytes);
     let content_hash = header("x-ms-content-sha256").expect("accepted with a content hash");
@@ -69,16 +79,28 @@ fuzz_target!(|data: &[u8]| {
         verify(&request.target, &body, request.now).is_err(),
         "a changed body passes"
     );
+    assert!(
+        verify_head(&request.target, request.now).is_ok(),
+        "the head check reads the body"
+    );
     let mut target = request.target.clone();
     target.push('x');
     assert!(
         verify(&target, &request.body, request.now).is_err(),
         "a changed target passes"
     );
+    assert!(
+        verify_head(&target, request.now).is_err(),
+        "a changed target passes the head check"
+    );
     let late = request.now + verification.max_clock_skew + Duration::from_secs(1);
     assert!(
         verify(&request.target, &request.body, late).is_err(),
         "a stale date passes"
+    );
+    assert!(
+        verify_head(&request.target, late).is_err(),
+        "a stale date passes the head check"
     );
 });
 

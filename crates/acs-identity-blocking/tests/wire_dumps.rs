@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use acs_identity_blocking::{ClientOptions, CommunicationIdentityClient, Endpoint};
 use acs_identity_emulator::Emulator;
+use tracing_subscriber::fmt::format::FmtSpan;
 
 #[path = "../../acs-identity/tests/common/hygiene.rs"]
 mod hygiene;
@@ -18,13 +19,7 @@ const WARNING: &str = "TRACE is on for ureq_proto";
 
 #[test]
 fn with_ureq_proto_at_trace_the_client_warns_once_and_the_dump_holds_the_signature() {
-    let logs = Buffer::default();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(logs.clone())
-        .try_init()
-        .unwrap();
+    let logs = Buffer::capture("trace", FmtSpan::NONE);
 
     let emulator = Emulator::builder().start_in_background().unwrap();
     let Proxy {

@@ -1,4 +1,6 @@
-//! The blocking side of the seam of the shared scenario suite (`tests/common`): `Env`, `scenario!`, `aw!`.
+//! The blocking side of the seam of the shared suites (`acs-identity/tests/common`): `sdk`, `aw!`, `suite_fn!`,
+//! `scenario!`, `client_test!`, `answer!`, `TestEmulator`, the log filters and `FRONTEND`. `Env` and
+//! `Recording` are the same on both sides: they are in `acs-identity/tests/common/support.rs`.
 
 // Each test binary uses part of the seam.
 #![allow(dead_code, unused_macros)]
@@ -6,17 +8,20 @@
 pub(crate) use acs_identity_blocking as sdk;
 
 use acs_identity_emulator::{BackgroundEmulator, EmulatorBuilder};
-use std::sync::{Arc, Mutex};
 
-use sdk::{
-    ClientOptions, CommunicationIdentityClient, ConnectionString, Endpoint, EntraToken, Error,
-    TokenContext, TokenSource,
-};
+use sdk::{EntraToken, Error, TokenContext, TokenSource};
 
 /// Nothing in the blocking suite.
 macro_rules! aw {
     ($call:expr) => {
         $call
+    };
+}
+
+/// A plain `fn` in the blocking suite.
+macro_rules! suite_fn {
+    ($(#[$meta:meta])* $vis:vis fn $($rest:tt)*) => {
+        $(#[$meta])* $vis fn $($rest)*
     };
 }
 
@@ -34,74 +39,51 @@ macro_rules! scenario {
     };
 }
 
+/// One `#[test]` (`multi_thread` is for the async suite's runtime: nothing here).
+macro_rules! client_test {
+    (multi_thread $name:ident $body:block) => {
+        client_test!($name $body);
+    };
+    ($name:ident $body:block) => {
+        #[test]
+        fn $name() $body
+    };
+}
+
+/// What a refresher or a closure token source answers: the block's value, at once.
+macro_rules! answer {
+    ($body:block) => {
+        $body
+    };
+}
+
+/// The type of an `answer!` of `T`.
+pub(crate) type Answer<T> = Result<T, std::io::Error>;
+
+/// The emulator as this suite runs it: on a runtime of its own.
+pub(crate) type TestEmulator = BackgroundEmulator;
+
+pub(crate) fn start_emulator(builder: EmulatorBuilder) -> TestEmulator {
+    builder.start_in_background().unwrap()
+}
+
+/// The client's name in what the tests print.
+pub(crate) const FRONTEND: &str = "blocking";
+
 /// Every crate at TRACE but the emulator (the server side, not under test) and `ureq_proto`, whose TRACE
 /// level hex-dumps every byte on the wire, `Authorization` included: the README tells users to do the same.
 pub(crate) const LOG_FILTER: &str = "trace,acs_identity_emulator=off,ureq_proto=debug";
 
-/// A running emulator and a client of it, signed with its access key.
-pub(crate) struct Env {
-    pub(crate) emulator: BackgroundEmulator,
-    pub(crate) client: CommunicationIdentityClient,
-}
+/// Every crate at TRACE, the emulator and the dependencies included, but `ureq_proto`, whose TRACE hex dump
+/// of the wire nothing can turn off (see `tests/wire_dumps.rs` and the crate docs): capped the way the docs,
+/// the CLI and the examples cap it.
+pub(crate) const TRACE_ALL: &str = "trace,ureq_proto=debug";
 
-impl Env {
-    pub(crate) fn start(builder: EmulatorBuilder) -> Self {
-        let emulator = builder.start_in_background().unwrap();
-        let client =
-            CommunicationIdentityClient::from_connection_string(&emulator.connection_string())
-                .unwrap();
-        Self { emulator, client }
-    }
+#[path = "../../../acs-identity/tests/common/support.rs"]
+mod shared;
 
-    pub(crate) fn client_with(&self, options: ClientOptions) -> CommunicationIdentityClient {
-        let connection_string =
-            ConnectionString::parse(&self.emulator.connection_string()).unwrap();
-        CommunicationIdentityClient::new(connection_string, options)
-    }
-
-    /// A client of another endpoint, signing with the emulator's key.
-    pub(crate) fn client_at(
-        &self,
-        endpoint: &str,
-        options: ClientOptions,
-    ) -> CommunicationIdentityClient {
-        let endpoint = Endpoint::parse(endpoint).unwrap();
-        CommunicationIdentityClient::with_access_key(
-            endpoint,
-            self.emulator.access_key().clone(),
-            options,
-        )
-    }
-
-    pub(crate) fn entra_client(
-        &self,
-        source: impl TokenSource,
-        options: ClientOptions,
-    ) -> CommunicationIdentityClient {
-        let endpoint = Endpoint::parse(self.emulator.endpoint()).unwrap();
-        CommunicationIdentityClient::with_token_source(endpoint, source, options)
-    }
-}
-
-/// A token source that remembers the tokens it hands out (tests look for them in logs).
-pub(crate) struct Recording<S> {
-    source: S,
-    tokens: Arc<Mutex<Vec<String>>>,
-}
-
-impl<S> Recording<S> {
-    /// The source, and the list its tokens go to.
-    pub(crate) fn new(source: S) -> (Self, Arc<Mutex<Vec<String>>>) {
-        let tokens = Arc::default();
-        (
-            Self {
-                source,
-                tokens: Arc::clone(&tokens),
-            },
-            tokens,
-        )
-    }
-}
+#[allow(unused_imports)] // `Env` is not used by every binary
+pub(crate) use shared::{Env, Recording};
 
 impl<S: TokenSource> TokenSource for Recording<S> {
     fn get_token(&self, context: &TokenContext) -> Result<EntraToken, Error> {

@@ -5,9 +5,9 @@
 //! instead of after a sleep of the retry policy's `max_delay`.
 //!
 //! Included by `acs-identity/tests/hostile_server.rs` and `acs-identity-blocking/tests/hostile_server.rs`,
-//! which define the seam: `sdk` (the client crate), `hostile_test!` (one test, async or not) and `aw!`
-//! (`.await` or nothing), and include `common/hygiene.rs` (the search for secrets). Everything below is
-//! written once.
+//! whose `tests/support` defines the seam: `sdk` (the client crate), `client_test!` (one test, async or not)
+//! and `aw!` (`.await` or nothing); they include `common/hygiene.rs` (the search for secrets) too. Everything
+//! below is written once.
 
 use std::io::{BufRead as _, BufReader, ErrorKind as IoErrorKind, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -246,7 +246,7 @@ fn user() -> CommunicationUserIdentifier {
     CommunicationUserIdentifier::new("8:acs:00000000-0000-0000-0000-000000000000_hostile")
 }
 
-hostile_test!(an_access_key_clients_error_is_bounded_redacted_and_at_once {
+client_test!(an_access_key_clients_error_is_bounded_redacted_and_at_once {
     let server = Hostile::start("3600");
     let client = CommunicationIdentityClient::with_access_key(
         Endpoint::parse(&server.url).unwrap(),
@@ -259,7 +259,7 @@ hostile_test!(an_access_key_clients_error_is_bounded_redacted_and_at_once {
     assert_hostile_answer_handled(&server, result, started.elapsed(), Duration::from_secs(3600));
 });
 
-hostile_test!(an_entra_clients_error_is_bounded_redacted_and_at_once {
+client_test!(an_entra_clients_error_is_bounded_redacted_and_at_once {
     let server = Hostile::start("3600");
     let token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2NvbW11bmljYXRpb24uYXp1cmUuY29tIn0.aG9zdGlsZS1zZXJ2ZXItdGVzdA";
     let expires = SystemTime::now() + Duration::from_secs(3600);
@@ -274,7 +274,7 @@ hostile_test!(an_entra_clients_error_is_bounded_redacted_and_at_once {
     assert!(server.authorizations().is_empty(), "no second request");
 });
 
-hostile_test!(a_retry_after_beyond_the_call_deadline_ends_the_call_at_once {
+client_test!(a_retry_after_beyond_the_call_deadline_ends_the_call_at_once {
     // 10 s fit in the retry policy (under its 60 s cap and 2 minute budget), not in the call's 3 s.
     let server = Hostile::start("10");
     let client = CommunicationIdentityClient::with_access_key(

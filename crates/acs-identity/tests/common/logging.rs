@@ -6,28 +6,19 @@
 use std::time::{Duration, SystemTime};
 
 use acs_identity_emulator::{EntraUser, Fault, FaultRule, Operation, RetryAfter};
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 use uuid::Uuid;
 
 use crate::proxy::Buffer;
 use crate::sdk::{
-    ClientOptions, ClientSecretCredential, CreateUserAndTokenOptions, CreateUserOptions, CustomId,
-    EntraToken, ExchangeTeamsUserToken, TokenOptions, TokenScope,
+    ClientOptions, CreateUserAndTokenOptions, CreateUserOptions, CustomId, EntraToken,
+    ExchangeTeamsUserToken, TokenOptions, TokenScope,
 };
 use crate::support::Recording;
 
 /// Records every event and span at TRACE, filtered by the client's [`LOG_FILTER`](crate::support::LOG_FILTER).
 fn capture() -> Buffer {
-    let captured = Buffer::default();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(crate::support::LOG_FILTER))
-        .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
-        .with_ansi(false)
-        .with_writer(captured.clone())
-        .try_init()
-        .unwrap();
-    captured
+    Buffer::capture(crate::support::LOG_FILTER, FmtSpan::NEW | FmtSpan::CLOSE)
 }
 
 scenario!(no_secret_reaches_the_logs(env) {
@@ -57,15 +48,7 @@ scenario!(no_secret_reaches_the_logs(env) {
     aw!(env.client.delete_user(&user)).unwrap();
 
     // Entra ID: a client secret credential, then a fixed token.
-    let app = env.emulator.entra_app();
-    let credential = ClientSecretCredential::new(
-        env.emulator.entra_tenant_id().to_string(),
-        app.client_id().to_string(),
-        app.client_secret(),
-    )
-    .with_authority(env.emulator.entra_authority())
-    .unwrap();
-    let (credential, bearers) = Recording::new(credential);
+    let (credential, bearers) = Recording::new(env.app_credential());
     let entra = env.entra_client(credential, ClientOptions::default());
     let user = aw!(entra.create_user()).unwrap();
     secrets.push(aw!(entra.get_token(&user, &[TokenScope::Chat], TokenOptions::default())).unwrap().into_token());

@@ -1,5 +1,5 @@
 //! A loopback TCP proxy for the tests of both clients: it counts the connections made through it and keeps a
-//! copy of all traffic, both ways. Its threads end with the test process.
+//! copy of all traffic, both ways. Its threads end with the test process. Also the buffer that captures logs.
 //!
 //! Included by test binaries of `acs-identity` and `acs-identity-blocking` (`#[path]`).
 
@@ -11,13 +11,29 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::FmtSpan;
 
 /// Bytes written by a tracing subscriber, or seen by the proxy.
 #[derive(Clone, Default)]
 pub(crate) struct Buffer(Arc<Mutex<Vec<u8>>>);
 
 impl Buffer {
+    /// Installs the global subscriber (one a test binary), writing here every event that `filter` lets through,
+    /// and the span events `spans` names, without colours.
+    pub(crate) fn capture(filter: &str, spans: FmtSpan) -> Self {
+        let captured = Self::default();
+        tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::new(filter))
+            .with_span_events(spans)
+            .with_ansi(false)
+            .with_writer(captured.clone())
+            .try_init()
+            .unwrap();
+        captured
+    }
+
     pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }

@@ -11,10 +11,10 @@ use uuid::Uuid;
 use crate::Env;
 use crate::proxy::Proxy;
 use crate::sdk::{
-    CallOptions, ClientOptions, ClientSecretCredential, CommunicationIdentityClient,
-    CreateUserAndTokenOptions, CreateUserOptions, CustomId, Endpoint, EntraAssignmentSettings,
-    EntraPrincipalType, ErrorKind, ExchangeTeamsUserToken, Response, RetryOptions,
-    TeamsExtensionPrincipalType, TokenOptions, TokenScope, UpsertTeamsExtensionAssignment,
+    CallOptions, ClientOptions, CommunicationIdentityClient, CreateUserAndTokenOptions,
+    CreateUserOptions, CustomId, Endpoint, EntraAssignmentSettings, EntraPrincipalType, ErrorKind,
+    ExchangeTeamsUserToken, Response, RetryOptions, TeamsExtensionPrincipalType, TokenOptions,
+    TokenScope, UpsertTeamsExtensionAssignment,
 };
 
 /// Call options with a client request id of our own, unique to the call.
@@ -194,11 +194,7 @@ scenario!(a_call_retry_policy_replaces_the_clients(env) {
 });
 
 scenario!(forbidden_headers_are_refused_before_any_io(env) {
-    let app = env.emulator.entra_app();
-    let credential = ClientSecretCredential::new(env.emulator.entra_tenant_id().to_string(), app.client_id().to_string(), app.client_secret())
-        .with_authority(env.emulator.entra_authority())
-        .unwrap();
-    let entra = env.entra_client(credential, ClientOptions::default());
+    let entra = env.entra_client(env.app_credential(), ClientOptions::default());
     let user = crate::sdk::CommunicationUserIdentifier::new("8:acs:someone");
     for client in [&env.client, &entra] {
         for name in ["Authorization", "x-ms-date", "Host", "X-MS-Content-SHA256", "x-ms-client-request-id", "Content-Length"] {

@@ -359,15 +359,7 @@ scenario!(connection_refused(env) {
 });
 
 scenario!(entra_client_secret_credential(env) {
-    let app = env.emulator.entra_app();
-    let credential = ClientSecretCredential::new(
-        env.emulator.entra_tenant_id().to_string(),
-        app.client_id().to_string(),
-        app.client_secret(),
-    )
-    .with_authority(env.emulator.entra_authority())
-    .unwrap();
-    let client = env.entra_client(credential, ClientOptions::default());
+    let client = env.entra_client(env.app_credential(), ClientOptions::default());
     let user = aw!(client.create_user()).unwrap();
     let token = aw!(client.get_token(&user, &[TokenScope::Chat], TokenOptions::default())).unwrap();
     assert!(matches!(env.emulator.check_access_token(token.token()), TokenStatus::Valid { .. }));

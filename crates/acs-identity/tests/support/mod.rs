@@ -1,4 +1,6 @@
-//! The async side of the seam of the shared scenario suite (`tests/common`): `Env`, `scenario!`, `aw!`.
+//! The async side of the seam of the shared suites (`tests/common`): `sdk`, `aw!`, `suite_fn!`, `scenario!`,
+//! `client_test!`, `answer!`, `TestEmulator`, the log filters and `FRONTEND`. `Env` and `Recording` are the same
+//! on both sides: they are in `tests/common/support.rs`.
 
 // Each test binary uses part of the seam.
 #![allow(dead_code, unused_macros)]
@@ -6,17 +8,20 @@
 pub(crate) use acs_identity as sdk;
 
 use acs_identity_emulator::{EmulatorBuilder, RunningEmulator};
-use std::sync::{Arc, Mutex};
 
-use sdk::{
-    BoxFuture, ClientOptions, CommunicationIdentityClient, ConnectionString, Endpoint, EntraToken,
-    Error, TokenContext, TokenSource,
-};
+use sdk::{BoxFuture, EntraToken, Error, TokenContext, TokenSource};
 
 /// `.await` in the async suite.
 macro_rules! aw {
     ($call:expr) => {
         $call.await
+    };
+}
+
+/// An `async fn` in the async suite (call it with `aw!`).
+macro_rules! suite_fn {
+    ($(#[$meta:meta])* $vis:vis fn $($rest:tt)*) => {
+        $(#[$meta])* $vis async fn $($rest)*
     };
 }
 
@@ -34,73 +39,51 @@ macro_rules! scenario {
     };
 }
 
+/// One `#[tokio::test]`; `multi_thread` gives it two worker threads.
+macro_rules! client_test {
+    (multi_thread $name:ident $body:block) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() $body
+    };
+    ($name:ident $body:block) => {
+        #[tokio::test]
+        async fn $name() $body
+    };
+}
+
+/// What a refresher or a closure token source answers: the block, run when the future is polled. Compute what
+/// the block needs before it (it moves what it uses).
+macro_rules! answer {
+    ($body:block) => {
+        Box::pin(async move $body)
+    };
+}
+
+/// The type of an `answer!` of `T`.
+pub(crate) type Answer<T> =
+    std::pin::Pin<Box<dyn Future<Output = Result<T, std::io::Error>> + Send>>;
+
+/// The emulator as this suite runs it: on the test's runtime.
+pub(crate) type TestEmulator = RunningEmulator;
+
+pub(crate) async fn start_emulator(builder: EmulatorBuilder) -> TestEmulator {
+    builder.start().await.unwrap()
+}
+
+/// The client's name in what the tests print.
+pub(crate) const FRONTEND: &str = "async";
+
 /// Every crate at TRACE but the emulator (the server side, not under test).
 pub(crate) const LOG_FILTER: &str = "trace,acs_identity_emulator=off";
 
-/// A running emulator and a client of it, signed with its access key.
-pub(crate) struct Env {
-    pub(crate) emulator: RunningEmulator,
-    pub(crate) client: CommunicationIdentityClient,
-}
+/// Every crate at TRACE, the emulator and the dependencies included.
+pub(crate) const TRACE_ALL: &str = "trace";
 
-impl Env {
-    pub(crate) async fn start(builder: EmulatorBuilder) -> Self {
-        let emulator = builder.start().await.unwrap();
-        let client =
-            CommunicationIdentityClient::from_connection_string(&emulator.connection_string())
-                .unwrap();
-        Self { emulator, client }
-    }
+#[path = "../common/support.rs"]
+mod shared;
 
-    pub(crate) fn client_with(&self, options: ClientOptions) -> CommunicationIdentityClient {
-        let connection_string =
-            ConnectionString::parse(&self.emulator.connection_string()).unwrap();
-        CommunicationIdentityClient::new(connection_string, options)
-    }
-
-    /// A client of another endpoint, signing with the emulator's key.
-    pub(crate) fn client_at(
-        &self,
-        endpoint: &str,
-        options: ClientOptions,
-    ) -> CommunicationIdentityClient {
-        let endpoint = Endpoint::parse(endpoint).unwrap();
-        CommunicationIdentityClient::with_access_key(
-            endpoint,
-            self.emulator.access_key().clone(),
-            options,
-        )
-    }
-
-    pub(crate) fn entra_client(
-        &self,
-        source: impl TokenSource,
-        options: ClientOptions,
-    ) -> CommunicationIdentityClient {
-        let endpoint = Endpoint::parse(self.emulator.endpoint()).unwrap();
-        CommunicationIdentityClient::with_token_source(endpoint, source, options)
-    }
-}
-
-/// A token source that remembers the tokens it hands out (tests look for them in logs).
-pub(crate) struct Recording<S> {
-    source: S,
-    tokens: Arc<Mutex<Vec<String>>>,
-}
-
-impl<S> Recording<S> {
-    /// The source, and the list its tokens go to.
-    pub(crate) fn new(source: S) -> (Self, Arc<Mutex<Vec<String>>>) {
-        let tokens = Arc::default();
-        (
-            Self {
-                source,
-                tokens: Arc::clone(&tokens),
-            },
-            tokens,
-        )
-    }
-}
+#[allow(unused_imports)] // `Env` is not used by every binary
+pub(crate) use shared::{Env, Recording};
 
 impl<S: TokenSource> TokenSource for Recording<S> {
     fn get_token<'a>(

@@ -1,4 +1,5 @@
-//! Entra ID token sources against the emulator: one refresh for concurrent callers, closure failures.
+//! Entra ID token sources of the blocking client against the emulator (the shared body is in
+//! `acs-identity/tests/common/token_sources.rs`); here, one refresh for concurrent threads.
 
 #[macro_use]
 mod support;
@@ -7,12 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use acs_identity_emulator::{Emulator, Operation};
+use acs_identity_emulator::Emulator;
 use support::{Env, sdk};
 
-use sdk::{
-    ClientOptions, ClientSecretCredential, EntraToken, Error, ErrorKind, TokenContext, TokenSource,
-};
+use sdk::{ClientOptions, ClientSecretCredential, EntraToken, Error, TokenContext, TokenSource};
+
+#[path = "../../acs-identity/tests/common/token_sources.rs"]
+mod token_sources;
 
 /// The emulator's app credential, slowed down so that concurrent callers overlap, counting its calls.
 struct Slow {
@@ -31,22 +33,12 @@ impl TokenSource for Slow {
 #[test]
 fn concurrent_calls_share_one_token_refresh() {
     let env = Env::start(Emulator::builder());
-    let app = env.emulator.entra_app();
-    let credential = ClientSecretCredential::new(
-        env.emulator.entra_tenant_id().to_string(),
-        app.client_id().to_string(),
-        app.client_secret(),
-    )
-    .with_authority(env.emulator.entra_authority())
-    .unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
-    let client = env.entra_client(
-        Slow {
-            credential,
-            calls: Arc::clone(&calls),
-        },
-        ClientOptions::default(),
-    );
+    let slow = Slow {
+        credential: env.app_credential(),
+        calls: Arc::clone(&calls),
+    };
+    let client = env.entra_client(slow, ClientOptions::default());
 
     std::thread::scope(|scope| {
         let threads: Vec<_> = (0..8)
@@ -56,37 +48,5 @@ fn concurrent_calls_share_one_token_refresh() {
             thread.join().unwrap().unwrap();
         }
     });
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
-    assert_eq!(
-        env.emulator.requests().count(Operation::EntraTokenRequest),
-        1
-    );
-    assert_eq!(env.emulator.requests().count(Operation::CreateIdentity), 8);
-}
-
-#[test]
-fn a_failing_closure_is_a_credential_error_before_any_request() {
-    let env = Env::start(Emulator::builder());
-    let source = || Err::<EntraToken, _>(std::io::Error::other("no token today"));
-    let client = env.entra_client(source, ClientOptions::default());
-    let error = client.create_user().unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Credential);
-    assert_eq!(
-        std::error::Error::source(&error).unwrap().to_string(),
-        "no token today"
-    );
-    assert_eq!(env.emulator.requests().total(), 0);
-}
-
-#[test]
-fn a_token_the_service_refuses_is_a_service_error() {
-    let env = Env::start(Emulator::builder());
-    let expires_at = std::time::SystemTime::now() + Duration::from_secs(3600);
-    let client = env.entra_client(
-        EntraToken::new("eyJ0.not-a.jwt", expires_at),
-        ClientOptions::default(),
-    );
-    let error = client.create_user().unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Service);
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    token_sources::assert_one_token_refresh(&env, &calls, 8);
 }

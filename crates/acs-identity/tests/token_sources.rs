@@ -1,4 +1,5 @@
-//! Entra ID token sources against the emulator: one refresh for concurrent callers, closure failures.
+//! Entra ID token sources of the async client against the emulator (the shared body is in
+//! `tests/common/token_sources.rs`); here, one refresh for concurrent tasks.
 
 #[macro_use]
 mod support;
@@ -7,13 +8,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use acs_identity_emulator::{Emulator, Operation};
+use acs_identity_emulator::Emulator;
 use support::{Env, sdk};
 
 use sdk::{
-    BoxFuture, ClientOptions, ClientSecretCredential, EntraToken, Error, ErrorKind, TokenContext,
-    TokenSource,
+    BoxFuture, ClientOptions, ClientSecretCredential, EntraToken, Error, TokenContext, TokenSource,
 };
+
+#[path = "common/token_sources.rs"]
+mod token_sources;
 
 /// The emulator's app credential, slowed down so that concurrent callers overlap, counting its calls.
 struct Slow {
@@ -37,22 +40,12 @@ impl TokenSource for Slow {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_calls_share_one_token_refresh() {
     let env = Env::start(Emulator::builder()).await;
-    let app = env.emulator.entra_app();
-    let credential = ClientSecretCredential::new(
-        env.emulator.entra_tenant_id().to_string(),
-        app.client_id().to_string(),
-        app.client_secret(),
-    )
-    .with_authority(env.emulator.entra_authority())
-    .unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
-    let client = env.entra_client(
-        Slow {
-            credential,
-            calls: Arc::clone(&calls),
-        },
-        ClientOptions::default(),
-    );
+    let slow = Slow {
+        credential: env.app_credential(),
+        calls: Arc::clone(&calls),
+    };
+    let client = env.entra_client(slow, ClientOptions::default());
 
     let tasks: Vec<_> = (0..8)
         .map(|_| {
@@ -63,37 +56,5 @@ async fn concurrent_calls_share_one_token_refresh() {
     for task in tasks {
         task.await.unwrap().unwrap();
     }
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
-    assert_eq!(
-        env.emulator.requests().count(Operation::EntraTokenRequest),
-        1
-    );
-    assert_eq!(env.emulator.requests().count(Operation::CreateIdentity), 8);
-}
-
-#[tokio::test]
-async fn a_failing_closure_is_a_credential_error_before_any_request() {
-    let env = Env::start(Emulator::builder()).await;
-    let source = || async { Err::<EntraToken, _>(std::io::Error::other("no token today")) };
-    let client = env.entra_client(source, ClientOptions::default());
-    let error = client.create_user().await.unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Credential);
-    assert_eq!(
-        std::error::Error::source(&error).unwrap().to_string(),
-        "no token today"
-    );
-    assert_eq!(env.emulator.requests().total(), 0);
-}
-
-#[tokio::test]
-async fn a_token_the_service_refuses_is_a_service_error() {
-    let env = Env::start(Emulator::builder()).await;
-    let expires_at = std::time::SystemTime::now() + Duration::from_secs(3600);
-    let client = env.entra_client(
-        EntraToken::new("eyJ0.not-a.jwt", expires_at),
-        ClientOptions::default(),
-    );
-    let error = client.create_user().await.unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Service);
-    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    token_sources::assert_one_token_refresh(&env, &calls, 8);
 }

@@ -4,64 +4,27 @@
 //! panics, a custom id never maps to two users, and the emulator's request log shows attempts and delays
 //! that follow the client's `RetryOptions`. Also: clones of a client share one connection pool.
 //!
-//! The async client's soak (`acs-identity/tests/soak.rs`) makes the other 5,000 calls; the reading of the
-//! emulator's log is shared (`acs-identity/tests/common/soak.rs`).
+//! The body is shared with the async client's soak (`acs-identity/tests/soak.rs`, the other 5,000 calls):
+//! `acs-identity/tests/common/soak.rs`. Here, the calls run on threads.
+
+#[macro_use]
+mod support;
 
 use std::time::Instant;
 
-use acs_identity_blocking::{
-    ApiVersion, ClientOptions, CommunicationIdentityClient, CommunicationUserIdentifier,
-    CreateUserAndTokenOptions, CreateUserOptions, CustomId, Endpoint, TokenOptions, TokenScope,
-};
 use acs_identity_emulator::Emulator;
-use rand::SeedableRng as _;
-use rand::rngs::StdRng;
 
-use acs_identity_blocking as sdk;
+use support::sdk;
 
 #[path = "../../acs-identity/tests/common/proxy.rs"]
 mod proxy;
 #[path = "../../acs-identity/tests/common/soak.rs"]
 mod soak;
 
-use soak::{CALLS, Call, POOL_CALLS, Results, SOAK_BOUND, USERS};
+use soak::{CALLS, POOL_CALLS, Pool, Results, SOAK_BOUND};
 
 const THREADS: u64 = 20;
 const _: () = assert!(CALLS.is_multiple_of(THREADS));
-
-/// One thread's share of the calls.
-fn calls(
-    preview: &CommunicationIdentityClient,
-    stable: &CommunicationIdentityClient,
-    users: &[CommunicationUserIdentifier],
-    results: &Results,
-    seed: u64,
-) {
-    let mut rng = StdRng::seed_from_u64(seed);
-    for _ in 0..CALLS / THREADS {
-        match Call::draw(&mut rng, users) {
-            Call::CreateUser => results.record(&stable.create_user()),
-            Call::CreateUserAndToken => {
-                let options = CreateUserAndTokenOptions::default();
-                results.record(&stable.create_user_and_token(&[TokenScope::Voip], options));
-            }
-            Call::CreateUserWithCustomId(custom_id) => {
-                let options = CreateUserOptions::default().custom_id(custom_id.clone());
-                let created = preview.create_user_with_options(options);
-                if let Ok(user) = &created {
-                    results.map_custom_id(&custom_id, user);
-                }
-                results.record(&created);
-            }
-            Call::GetToken(user) => {
-                let options = TokenOptions::default();
-                results.record(&preview.get_token(user, &[TokenScope::Chat], options));
-            }
-            Call::GetUserDetail(user) => results.record(&preview.get_user_detail(user)),
-            Call::RevokeTokens(user) => results.record(&preview.revoke_tokens(user)),
-        }
-    }
-}
 
 #[test]
 fn five_thousand_calls_under_faults_end_within_the_retry_bounds() {
@@ -69,15 +32,7 @@ fn five_thousand_calls_under_faults_end_within_the_retry_bounds() {
         .request_log_capacity(50_000)
         .start_in_background()
         .unwrap();
-    let client =
-        |api_version| soak::client(emulator.endpoint(), emulator.access_key(), api_version);
-    let (preview, stable) = (
-        client(ApiVersion::default()),
-        client(ApiVersion::LATEST_STABLE),
-    );
-    let users: Vec<_> = (0..USERS).map(|_| preview.create_user().unwrap()).collect();
-    emulator.requests().reset();
-    emulator.faults().set(soak::faults(0xb10c));
+    let (preview, stable, users) = soak::prepare(&emulator, 0xb10c);
 
     let results = Results::default();
     let started = Instant::now();
@@ -87,7 +42,14 @@ fn five_thousand_calls_under_faults_end_within_the_retry_bounds() {
             let (preview, stable, users, results, done) =
                 (&preview, &stable, &users, &results, done.clone());
             scope.spawn(move || {
-                calls(preview, stable, users, results, 0xb10c ^ thread);
+                soak::calls(
+                    preview,
+                    stable,
+                    users,
+                    results,
+                    0xb10c ^ thread,
+                    CALLS / THREADS,
+                );
                 let _ = done.send(());
             });
         }
@@ -105,17 +67,8 @@ fn five_thousand_calls_under_faults_end_within_the_retry_bounds() {
     let elapsed = started.elapsed();
     emulator.faults().clear();
     let records = soak::settled_records(&emulator.requests());
-    soak::check("blocking", &records, &results, elapsed);
-
-    // Without faults, every custom id still gives the identity the soak saw, and that identity knows it.
-    for (custom_id, id) in results.custom_ids() {
-        let options =
-            CreateUserOptions::default().custom_id(CustomId::new(custom_id.clone()).unwrap());
-        let user = preview.create_user_with_options(options).unwrap();
-        assert_eq!(user.id(), id, "custom id {custom_id} moved");
-        let detail = preview.get_user_detail(&user).unwrap();
-        assert_eq!(detail.custom_id.as_deref(), Some(custom_id.as_str()));
-    }
+    soak::check(&records, &results, elapsed);
+    soak::assert_custom_ids_kept(&preview, &results);
     emulator.shutdown();
 }
 
@@ -123,29 +76,18 @@ fn five_thousand_calls_under_faults_end_within_the_retry_bounds() {
 fn clones_share_one_connection_pool() {
     const THREADS: u64 = 4;
     let emulator = Emulator::builder().start_in_background().unwrap();
-    let proxy = proxy::Proxy::start(emulator.local_addr());
-    let client = CommunicationIdentityClient::with_access_key(
-        Endpoint::parse(&proxy.url).unwrap(),
-        emulator.access_key().clone(),
-        ClientOptions::default(),
-    );
-    let user = client.create_user().unwrap();
-    for _ in 0..POOL_CALLS {
-        client.get_user_detail(&user).unwrap();
-    }
-    let sequential = proxy.connections();
+    let pool = Pool::start(&emulator);
 
     // THREADS threads, each call on its own clone.
     std::thread::scope(|scope| {
         for _ in 0..THREADS {
             scope.spawn(|| {
                 for _ in 0..POOL_CALLS / THREADS {
-                    client.clone().get_user_detail(&user).unwrap();
+                    pool.client.clone().get_user_detail(&pool.user).unwrap();
                 }
             });
         }
     });
-    let opened = proxy.connections();
-    soak::check_pool("blocking", sequential, opened, THREADS);
+    pool.check(THREADS);
     emulator.shutdown();
 }

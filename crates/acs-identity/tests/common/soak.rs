@@ -1,8 +1,9 @@
 //! The fault soak both clients run against the embedded emulator, and the reading of the emulator's request
 //! log against the retry policy.
 //!
-//! Included by `acs-identity/tests/soak.rs` and `acs-identity-blocking/tests/soak.rs`, which define the seam
-//! (`sdk`, the client crate) and drive the calls, async or not. Everything below is written once.
+//! Included by `acs-identity/tests/soak.rs` and `acs-identity-blocking/tests/soak.rs`, whose `tests/support`
+//! defines the seam (`sdk`, `aw!`, `suite_fn!`, `FRONTEND`), and which run the calls concurrently, on tasks or
+//! threads: that is all they do. Everything below is written once.
 //!
 //! Timing on a loaded machine is the enemy of a soak that must never fail by chance. Each check below says
 //! how it stays exact: where a slow machine can blur what the client saw (an answer that arrives after the
@@ -16,18 +17,22 @@ use std::time::{Duration, Instant};
 
 use acs_identity_emulator::{
     Fault, FaultConfig, FaultRule, Operation, RequestLog, RequestRecord, RetryAfter,
+    RunningEmulator,
 };
-use rand::RngExt as _;
 use rand::rngs::StdRng;
+use rand::{RngExt as _, SeedableRng as _};
 
+use crate::proxy::Proxy;
 use crate::sdk::{
-    ApiVersion, ClientOptions, CommunicationIdentityClient, CommunicationUserIdentifier, CustomId,
-    Endpoint, Error, ErrorKind, RetryOptions,
+    ApiVersion, ClientOptions, CommunicationIdentityClient, CommunicationUserIdentifier,
+    CreateUserAndTokenOptions, CreateUserOptions, CustomId, Endpoint, Error, ErrorKind,
+    RetryOptions, TokenOptions, TokenScope,
 };
+use crate::support::FRONTEND;
 
 /// Calls per client: the two clients make 10,000 between them.
 pub(crate) const CALLS: u64 = 5_000;
-pub(crate) const USERS: usize = 16;
+const USERS: usize = 16;
 const CUSTOM_IDS: u64 = 64;
 pub(crate) const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(250);
 /// Longer than the attempt timeout: the client gives up on the attempt.
@@ -81,7 +86,7 @@ pub(crate) fn client(
 }
 
 /// One call of the soak's seeded mix: every kind of call, idempotent or not.
-pub(crate) enum Call<'a> {
+enum Call<'a> {
     /// Not idempotent: sent with the stable api-version, which tells these calls apart in the log.
     CreateUser,
     /// Not idempotent, like `CreateUser`.
@@ -94,7 +99,7 @@ pub(crate) enum Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    pub(crate) fn draw(rng: &mut StdRng, users: &'a [CommunicationUserIdentifier]) -> Self {
+    fn draw(rng: &mut StdRng, users: &'a [CommunicationUserIdentifier]) -> Self {
         let user = &users[rng.random_range(0..users.len())];
         match rng.random_range(0..6) {
             0 => Self::CreateUser,
@@ -106,6 +111,78 @@ impl<'a> Call<'a> {
             3 => Self::GetToken(user),
             4 => Self::GetUserDetail(user),
             _ => Self::RevokeTokens(user),
+        }
+    }
+}
+
+suite_fn! {
+    /// The soak's two clients of `emulator` (the preview api-version and the stable one) and its users; then
+    /// the emulator's log is cleared and its faults are set, seeded with `seed`.
+    pub(crate) fn prepare(
+        emulator: &RunningEmulator,
+        seed: u64,
+    ) -> (CommunicationIdentityClient, CommunicationIdentityClient, Vec<CommunicationUserIdentifier>) {
+        let of_version =
+            |api_version| client(emulator.endpoint(), emulator.access_key(), api_version);
+        let (preview, stable) = (of_version(ApiVersion::default()), of_version(ApiVersion::LATEST_STABLE));
+        let mut users = Vec::new();
+        for _ in 0..USERS {
+            users.push(aw!(preview.create_user()).unwrap());
+        }
+        emulator.requests().reset();
+        emulator.faults().set(faults(seed));
+        (preview, stable, users)
+    }
+}
+
+suite_fn! {
+    /// `count` calls of the mix drawn with `seed`, each recorded in `results`: one task's (thread's) share.
+    pub(crate) fn calls(
+        preview: &CommunicationIdentityClient,
+        stable: &CommunicationIdentityClient,
+        users: &[CommunicationUserIdentifier],
+        results: &Results,
+        seed: u64,
+        count: u64,
+    ) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        for _ in 0..count {
+            match Call::draw(&mut rng, users) {
+                Call::CreateUser => results.record(&aw!(stable.create_user())),
+                Call::CreateUserAndToken => {
+                    let options = CreateUserAndTokenOptions::default();
+                    results.record(&aw!(stable.create_user_and_token(&[TokenScope::Voip], options)));
+                }
+                Call::CreateUserWithCustomId(custom_id) => {
+                    let options = CreateUserOptions::default().custom_id(custom_id.clone());
+                    let created = aw!(preview.create_user_with_options(options));
+                    if let Ok(user) = &created {
+                        results.map_custom_id(&custom_id, user);
+                    }
+                    results.record(&created);
+                }
+                Call::GetToken(user) => {
+                    let options = TokenOptions::default();
+                    results.record(&aw!(preview.get_token(user, &[TokenScope::Chat], options)));
+                }
+                Call::GetUserDetail(user) => results.record(&aw!(preview.get_user_detail(user))),
+                Call::RevokeTokens(user) => results.record(&aw!(preview.revoke_tokens(user))),
+            }
+        }
+    }
+}
+
+suite_fn! {
+    /// Without faults (clear them first), every custom id still gives the identity the soak saw, and that
+    /// identity knows it.
+    pub(crate) fn assert_custom_ids_kept(preview: &CommunicationIdentityClient, results: &Results) {
+        for (custom_id, id) in results.custom_ids() {
+            let options =
+                CreateUserOptions::default().custom_id(CustomId::new(custom_id.clone()).unwrap());
+            let user = aw!(preview.create_user_with_options(options)).unwrap();
+            assert_eq!(user.id(), id, "custom id {custom_id} moved");
+            let detail = aw!(preview.get_user_detail(&user)).unwrap();
+            assert_eq!(detail.custom_id.as_deref(), Some(custom_id.as_str()));
         }
     }
 }
@@ -187,12 +264,12 @@ pub(crate) fn settled_records(log: &RequestLog) -> Vec<RequestRecord> {
 
 /// Reads the log against the policy and the client's results, prints a summary line, and fails the test on
 /// any disagreement.
-pub(crate) fn check(client: &str, records: &[RequestRecord], results: &Results, elapsed: Duration) {
+pub(crate) fn check(records: &[RequestRecord], results: &Results, elapsed: Duration) {
     let report = analyse(records, &retry_options());
     let share = report.reconcile(results, CALLS);
     let [ok, service, transport, timeout] = results.load();
     eprintln!(
-        "soak ({client}): {CALLS} calls, {} requests, {:.1}% met a fault, {} retries in {elapsed:.1?}; \
+        "soak ({FRONTEND}): {CALLS} calls, {} requests, {:.1}% met a fault, {} retries in {elapsed:.1?}; \
          {ok} ok, {service} service errors, {transport} transport errors, {timeout} timeouts \
          ({} of them blurred by a slow machine)",
         report.requests,
@@ -421,11 +498,44 @@ impl Report {
 /// Calls in each half of the pool test.
 pub(crate) const POOL_CALLS: u64 = 200;
 
+/// The pool test's first half: a client of the emulator through a proxy that counts connections, a user, and
+/// the connections that `POOL_CALLS` calls in a row opened.
+pub(crate) struct Pool {
+    pub(crate) proxy: Proxy,
+    pub(crate) client: CommunicationIdentityClient,
+    pub(crate) user: CommunicationUserIdentifier,
+    pub(crate) sequential: u64,
+}
+
+impl Pool {
+    suite_fn! {
+        pub(crate) fn start(emulator: &RunningEmulator) -> Self {
+            let proxy = Proxy::start(emulator.local_addr());
+            let client = CommunicationIdentityClient::with_access_key(
+                Endpoint::parse(&proxy.url).unwrap(),
+                emulator.access_key().clone(),
+                ClientOptions::default(),
+            );
+            let user = aw!(client.create_user()).unwrap();
+            for _ in 0..POOL_CALLS {
+                aw!(client.get_user_detail(&user)).unwrap();
+            }
+            let sequential = proxy.connections();
+            Self { proxy, client, user, sequential }
+        }
+    }
+
+    /// After the second half, `POOL_CALLS` calls on clones, `parallel` at a time: see `check_pool`.
+    pub(crate) fn check(&self, parallel: u64) {
+        check_pool(self.sequential, self.proxy.connections(), parallel);
+    }
+}
+
 /// The pool test's bounds. One pool reuses its connections: sequential calls need one, though a pool may
 /// open another when a call starts before the last one's connection is handed back (a busy machine makes
 /// that more likely, never the rule). Calls on clones, `parallel` at a time, need about `parallel` more. A
 /// pool per clone would open one connection per call.
-pub(crate) fn check_pool(client: &str, sequential: u64, opened: u64, parallel: u64) {
+fn check_pool(sequential: u64, opened: u64, parallel: u64) {
     assert!(
         sequential <= POOL_CALLS / 10,
         "{sequential} connections for {} sequential calls",
@@ -437,7 +547,7 @@ pub(crate) fn check_pool(client: &str, sequential: u64, opened: u64, parallel: u
         opened - sequential
     );
     eprintln!(
-        "pool ({client}): {} sequential calls over {sequential} connections, {} in all over {opened}",
+        "pool ({FRONTEND}): {} sequential calls over {sequential} connections, {} in all over {opened}",
         POOL_CALLS + 1,
         2 * POOL_CALLS + 1
     );

@@ -55,7 +55,7 @@ macro_rules! clock_test {
 #[path = "../../acs-identity/tests/common/communication_token_credential.rs"]
 mod communication_token_credential;
 
-use communication_token_credential::{MINUTE, T0, refresh_error};
+use communication_token_credential::{MINUTE, T0, assert_refresher_failed, refresh_error};
 
 /// The longest any test waits for a thread.
 const PATIENCE: Duration = Duration::from_secs(5);
@@ -77,14 +77,16 @@ fn eventually(what: &str, done: impl Fn() -> bool) -> Duration {
     started.elapsed()
 }
 
-/// Starts `count` threads calling `get_token` together; the refresher, gated by the returned sender, is
-/// released once they had time to queue up.
+/// Starts `count` threads calling `get_token` together; the refresher (`gated`, counting in `calls`) is
+/// released by `go` once its first call started and the threads had time to queue up behind it.
 fn race(
     credential: &CommunicationTokenCredential,
     count: usize,
+    calls: &AtomicUsize,
+    go: &mpsc::Sender<()>,
 ) -> Vec<thread::JoinHandle<Result<String, Error>>> {
     let barrier = Arc::new(Barrier::new(count));
-    (0..count)
+    let callers = (0..count)
         .map(|_| {
             let (credential, barrier) = (credential.clone(), Arc::clone(&barrier));
             thread::spawn(move || {
@@ -92,7 +94,11 @@ fn race(
                 credential.get_token().map(|token| token.token().to_owned())
             })
         })
-        .collect()
+        .collect();
+    eventually("the refresh started", || calls.load(Ordering::SeqCst) == 1);
+    thread::sleep(Duration::from_millis(200));
+    go.send(()).unwrap();
+    callers
 }
 
 /// A refresher that waits for the test's go (at most `PATIENCE`), then answers with `answer`.
@@ -113,6 +119,22 @@ fn gated<T: Send + 'static>(
     (go, refresher)
 }
 
+/// A refresher's answer: a token valid for an hour, from a closure that holds `guard` (the tests tell by its
+/// count when the background thread let the refresher go).
+fn holding(
+    guard: &Arc<()>,
+    token: &'static str,
+) -> impl Fn(usize) -> Result<AccessToken, std::io::Error> + Send + Sync + 'static {
+    let guard = Arc::clone(guard);
+    move |_| {
+        let _held = &guard;
+        Ok(AccessToken::new(
+            token,
+            OffsetDateTime::now_utc() + MINUTE * 60,
+        ))
+    }
+}
+
 #[test]
 fn concurrent_callers_share_one_refresh() {
     let calls = Arc::new(AtomicUsize::new(0));
@@ -125,11 +147,7 @@ fn concurrent_callers_share_one_refresh() {
     let credential = CommunicationTokenCredential::with_refresher(refresher)
         .build()
         .unwrap();
-    let callers = race(&credential, 8);
-    eventually("the refresh started", || calls.load(Ordering::SeqCst) == 1);
-    thread::sleep(Duration::from_millis(200));
-    go.send(()).unwrap();
-    for caller in callers {
+    for caller in race(&credential, 8, &calls, &go) {
         assert_eq!(caller.join().unwrap().unwrap(), "t1");
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -142,16 +160,9 @@ fn concurrent_callers_share_one_failure() {
     let credential = CommunicationTokenCredential::with_refresher(refresher)
         .build()
         .unwrap();
-    let callers = race(&credential, 8);
-    eventually("the refresh started", || calls.load(Ordering::SeqCst) == 1);
-    thread::sleep(Duration::from_millis(200));
-    go.send(()).unwrap();
-    for caller in callers {
+    for caller in race(&credential, 8, &calls, &go) {
         let error = caller.join().unwrap().unwrap_err();
-        assert!(matches!(
-            refresh_error(&error),
-            TokenRefreshError::Refresher(_)
-        ));
+        assert_refresher_failed(&error, "down");
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
@@ -198,16 +209,8 @@ fn the_background_thread_refreshes_ten_minutes_before_expiry() {
 #[test]
 fn dropping_the_credential_wakes_and_ends_the_background_thread() {
     let guard = Arc::new(());
-    let refresher = {
-        let guard = Arc::clone(&guard);
-        move || {
-            let _held = &guard;
-            Ok::<_, std::io::Error>(AccessToken::new(
-                "t",
-                OffsetDateTime::now_utc() + MINUTE * 60,
-            ))
-        }
-    };
+    let answer = holding(&guard, "t");
+    let refresher = move || answer(1);
     let credential = CommunicationTokenCredential::with_refresher(refresher)
         .refresh_proactively(true)
         .build()
@@ -231,16 +234,7 @@ fn dropping_the_credential_wakes_and_ends_the_background_thread() {
 fn closing_during_a_refresh_discards_it_and_stops_the_thread() {
     let guard = Arc::new(());
     let calls = Arc::new(AtomicUsize::new(0));
-    let (go, refresher) = {
-        let guard = Arc::clone(&guard);
-        gated(&calls, move |_| {
-            let _held = &guard;
-            Ok(AccessToken::new(
-                "late",
-                OffsetDateTime::now_utc() + MINUTE * 60,
-            ))
-        })
-    };
+    let (go, refresher) = gated(&calls, holding(&guard, "late"));
     let credential = CommunicationTokenCredential::with_refresher(refresher)
         .refresh_proactively(true)
         .build()

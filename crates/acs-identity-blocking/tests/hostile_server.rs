@@ -1,6 +1,6 @@
 //! The blocking client against a hostile server on loopback (the body is in
-//! `acs-identity/tests/common/hostile_server.rs`): a 3 MiB error that echoes the request's `Authorization`, and
-//! a `Retry-After` longer than the call may wait.
+//! `acs-identity/tests/common/hostile_server.rs`): a 3 MiB error that echoes the request's `Authorization`,
+//! and a `Retry-After` longer than the call may wait.
 
 #[macro_use]
 mod support;

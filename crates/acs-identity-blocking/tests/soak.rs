@@ -28,10 +28,7 @@ const _: () = assert!(CALLS.is_multiple_of(THREADS));
 
 #[test]
 fn five_thousand_calls_under_faults_end_within_the_retry_bounds() {
-    let emulator = Emulator::builder()
-        .request_log_capacity(50_000)
-        .start_in_background()
-        .unwrap();
+    let emulator = soak::emulator();
     let (preview, stable, users) = soak::prepare(&emulator, 0xb10c);
 
     let results = Results::default();

@@ -19,7 +19,10 @@ use time::OffsetDateTime;
 
 use support::{Answer, Env, sdk};
 
-use sdk::{AccessToken, CommunicationTokenCredential, TokenRefreshError};
+use sdk::{
+    AccessToken, CommunicationTokenCredential, CommunicationTokenCredentialBuilder, Error,
+    TokenRefreshError,
+};
 
 /// The test clock: tokio's paused time, from `T0` at the start. `advance` sleeps, so the runtime's timers run.
 #[derive(Clone)]
@@ -74,10 +77,41 @@ async fn bounded(test: impl Future<Output = ()>) {
 #[path = "common/communication_token_credential.rs"]
 mod communication_token_credential;
 
-use communication_token_credential::{Calls, MINUTE, T0, issuing, refresh_error};
+use communication_token_credential::{
+    Calls, MINUTE, T0, assert_refresher_failed, issuing, refresh_error,
+};
 
 async fn token_of(credential: &CommunicationTokenCredential) -> String {
     credential.get_token().await.unwrap().token().to_owned()
+}
+
+/// A credential refreshing proactively on `clock`, with tokens valid for `lifetime` (see `issuing`).
+fn proactive(
+    clock: &Clock,
+    calls: &Calls,
+    lifetime: Duration,
+) -> CommunicationTokenCredentialBuilder {
+    CommunicationTokenCredential::with_refresher(issuing(clock, calls, lifetime))
+        .refresh_proactively(true)
+        .clock(clock.reader())
+}
+
+/// `count` tasks, each calling `get_token` of a clone of `credential` once.
+fn callers(
+    credential: &CommunicationTokenCredential,
+    count: usize,
+) -> Vec<tokio::task::JoinHandle<Result<String, Error>>> {
+    (0..count)
+        .map(|_| {
+            let credential = credential.clone();
+            tokio::spawn(async move {
+                credential
+                    .get_token()
+                    .await
+                    .map(|token| token.token().to_owned())
+            })
+        })
+        .collect()
 }
 
 /// `refresher`, whose every refresh answers `delay` (of paused time) later.
@@ -96,13 +130,10 @@ fn slowly<T: Send + 'static>(
 
 clock_test!(proactive_refreshes_happen_ten_minutes_before_expiry(clock) {
     let calls = Calls::default();
-    let credential =
-        CommunicationTokenCredential::with_refresher(issuing(&clock, &calls, MINUTE * 60))
-            .initial_token(AccessToken::new("initial", T0 + MINUTE * 30))
-            .refresh_proactively(true)
-            .clock(clock.reader())
-            .build()
-            .unwrap();
+    let credential = proactive(&clock, &calls, MINUTE * 60)
+        .initial_token(AccessToken::new("initial", T0 + MINUTE * 30))
+        .build()
+        .unwrap();
     clock.advance(MINUTE * 75).await;
     calls.assert_at(&[20.0 * 60.0, 70.0 * 60.0]);
     // Callers never waited for a refresh.
@@ -112,12 +143,7 @@ clock_test!(proactive_refreshes_happen_ten_minutes_before_expiry(clock) {
 
 clock_test!(a_token_inside_the_window_is_refreshed_after_half_its_lifetime(clock) {
     let calls = Calls::default();
-    let credential =
-        CommunicationTokenCredential::with_refresher(issuing(&clock, &calls, MINUTE * 6))
-            .refresh_proactively(true)
-            .clock(clock.reader())
-            .build()
-            .unwrap();
+    let credential = proactive(&clock, &calls, MINUTE * 6).build().unwrap();
     clock.advance(MINUTE * 10).await;
     calls.assert_at(&[0.0, 180.0, 360.0, 540.0]);
     assert_eq!(token_of(&credential).await, "t4");
@@ -169,18 +195,7 @@ clock_test!(concurrent_callers_share_one_refresh(clock) {
         .clock(clock.reader())
         .build()
         .unwrap();
-    let callers: Vec<_> = (0..50)
-        .map(|_| {
-            let credential = credential.clone();
-            tokio::spawn(async move {
-                credential
-                    .get_token()
-                    .await
-                    .map(|token| token.token().to_owned())
-            })
-        })
-        .collect();
-    for caller in callers {
+    for caller in callers(&credential, 50) {
         assert_eq!(caller.await.unwrap().unwrap(), "t1");
     }
     assert_eq!(calls.count(), 1);
@@ -201,18 +216,9 @@ clock_test!(concurrent_callers_share_one_failure(clock) {
     .clock(clock.reader())
     .build()
     .unwrap();
-    let callers: Vec<_> = (0..20)
-        .map(|_| {
-            let credential = credential.clone();
-            tokio::spawn(async move { credential.get_token().await.map(drop) })
-        })
-        .collect();
-    for caller in callers {
+    for caller in callers(&credential, 20) {
         let error = caller.await.unwrap().unwrap_err();
-        assert!(matches!(
-            refresh_error(&error),
-            TokenRefreshError::Refresher(_)
-        ));
+        assert_refresher_failed(&error, "down");
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 });
@@ -295,19 +301,14 @@ clock_test!(closing_wakes_waiting_callers_and_fails_later_calls(clock) {
         .clock(clock.reader())
         .build()
         .unwrap();
-    let callers: Vec<_> = (0..3)
-        .map(|_| {
-            let credential = credential.clone();
-            tokio::spawn(async move { credential.get_token().await.map(drop) })
-        })
-        .collect();
+    let waiting = callers(&credential, 3);
     tokio::time::timeout(Duration::from_secs(5), started.notified())
         .await
         .expect("the refresh started");
     credential.close();
     credential.close();
     assert!(credential.is_closed());
-    for caller in callers {
+    for caller in waiting {
         let error = tokio::time::timeout(Duration::from_secs(1), caller)
             .await
             .unwrap()
@@ -326,12 +327,7 @@ clock_test!(closing_wakes_waiting_callers_and_fails_later_calls(clock) {
 
 clock_test!(closing_stops_proactive_refreshing(clock) {
     let calls = Calls::default();
-    let credential =
-        CommunicationTokenCredential::with_refresher(issuing(&clock, &calls, MINUTE * 6))
-            .refresh_proactively(true)
-            .clock(clock.reader())
-            .build()
-            .unwrap();
+    let credential = proactive(&clock, &calls, MINUTE * 6).build().unwrap();
     clock.advance(MINUTE).await;
     assert_eq!(calls.count(), 1);
     let clone = credential.clone();
@@ -351,12 +347,7 @@ fn built_outside_a_runtime_the_task_starts_with_the_first_call() {
         .unwrap();
     // The clock needs the runtime's time; the credential itself is built outside it.
     let clock = runtime.block_on(async { Clock::start() });
-    let credential =
-        CommunicationTokenCredential::with_refresher(issuing(&clock, &calls, MINUTE * 6))
-            .refresh_proactively(true)
-            .clock(clock.reader())
-            .build()
-            .unwrap();
+    let credential = proactive(&clock, &calls, MINUTE * 6).build().unwrap();
     runtime.block_on(async {
         assert_eq!(token_of(&credential).await, "t1");
         tokio::time::sleep(MINUTE * 4).await;

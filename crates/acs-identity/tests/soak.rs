@@ -27,14 +27,10 @@ use soak::{CALLS, POOL_CALLS, Pool, Results, SOAK_BOUND};
 const TASKS: u64 = 40;
 const _: () = assert!(CALLS.is_multiple_of(TASKS));
 
-/// The emulator runs on a runtime of its own, as a service would in a process of its own: client tasks
-/// then cannot starve it.
+/// The emulator runs on a runtime of its own (see `soak::emulator`), the client on a multi-thread one.
 #[test]
 fn five_thousand_calls_under_faults_end_within_the_retry_bounds() {
-    let emulator = Emulator::builder()
-        .request_log_capacity(50_000)
-        .start_in_background()
-        .unwrap();
+    let emulator = soak::emulator();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -1,6 +1,6 @@
-//! The blocking side of the seam of the shared suites (`acs-identity/tests/common`): `sdk`, `aw!`, `suite_fn!`,
-//! `scenario!`, `client_test!`, `answer!`, `TestEmulator`, the log filters and `FRONTEND`. `Env` and
-//! `Recording` are the same on both sides: they are in `acs-identity/tests/common/support.rs`.
+//! The blocking side of the seam of the shared suites (`acs-identity/tests/common`): `sdk`, `aw!`,
+//! `suite_fn!`, `scenario!`, `client_test!`, `answer!`, `TestEmulator`, the log filters and `FRONTEND`. `Env`
+//! and `Recording` are the same on both sides: they are in `acs-identity/tests/common/support.rs`.
 
 // Each test binary uses part of the seam.
 #![allow(dead_code, unused_macros)]

@@ -20,10 +20,11 @@ use uuid::Uuid;
 
 use crate::Clock;
 use crate::sdk::{
-    AccessToken, CommunicationIdentityClient, CommunicationTokenCredential, CredentialBuildError,
-    EntraAssignmentSettings, EntraCommunicationTokenCredentialOptions, EntraPrincipalType,
-    EntraToken, Error, ErrorKind, TeamsExtensionPrincipalType, TokenParseError, TokenRefreshError,
-    TokenScope, UpsertTeamsExtensionAssignment,
+    AccessToken, CommunicationIdentityClient, CommunicationTokenCredential,
+    CommunicationTokenCredentialBuilder, CredentialBuildError, EntraAssignmentSettings,
+    EntraCommunicationTokenCredentialOptions, EntraPrincipalType, EntraToken, Error, ErrorKind,
+    TeamsExtensionPrincipalType, TokenParseError, TokenRefreshError, TokenScope,
+    UpsertTeamsExtensionAssignment,
 };
 use crate::support::{Answer, TestEmulator, start_emulator};
 
@@ -96,6 +97,31 @@ pub(crate) fn refresh_error(error: &Error) -> &TokenRefreshError {
         .source()
         .and_then(|source| source.downcast_ref::<TokenRefreshError>())
         .expect("a TokenRefreshError source")
+}
+
+/// The refresher failed with an error whose message is `cause`.
+pub(crate) fn assert_refresher_failed(error: &Error, cause: &str) {
+    assert!(
+        matches!(refresh_error(error), TokenRefreshError::Refresher(_)),
+        "{error:?}"
+    );
+    let source = error.source().and_then(|source| source.source()).unwrap();
+    assert_eq!(source.to_string(), cause);
+}
+
+/// The refresher answered something that is not a JWT.
+fn assert_not_a_jwt(error: &Error) {
+    assert!(matches!(
+        refresh_error(error),
+        TokenRefreshError::InvalidToken(TokenParseError::NotJwt)
+    ));
+}
+
+/// A credential whose refresher answers `token`, at once.
+fn answering(token: &'static str) -> CommunicationTokenCredentialBuilder {
+    CommunicationTokenCredential::with_refresher(move || {
+        answer!({ Ok::<_, std::io::Error>(token) })
+    })
 }
 
 /// The token `get_token` of the credential gives, which must not fail.
@@ -228,22 +254,10 @@ clock_test!(refresher_errors_reach_the_caller_with_their_cause(clock) {
     .build()
     .unwrap();
     let error = aw!(credential.get_token()).unwrap_err();
-    assert!(matches!(
-        refresh_error(&error),
-        TokenRefreshError::Refresher(_)
-    ));
-    let cause = error.source().and_then(|source| source.source()).unwrap();
-    assert_eq!(cause.to_string(), "the token server is down");
+    assert_refresher_failed(&error, "the token server is down");
 
-    let credential = CommunicationTokenCredential::with_refresher(|| answer!({ Ok::<_, std::io::Error>("not a jwt") }))
-        .clock(clock.reader())
-        .build()
-        .unwrap();
-    let error = aw!(credential.get_token()).unwrap_err();
-    assert!(matches!(
-        refresh_error(&error),
-        TokenRefreshError::InvalidToken(TokenParseError::NotJwt)
-    ));
+    let credential = answering("not a jwt").clock(clock.reader()).build().unwrap();
+    assert_not_a_jwt(&aw!(credential.get_token()).unwrap_err());
 });
 
 clock_test!(refresher_failures_are_errors_or_keep_the_valid_token_until_the_retry(clock) {
@@ -276,12 +290,7 @@ clock_test!(refresher_failures_are_errors_or_keep_the_valid_token_until_the_retr
     assert_eq!(token_of!(credential), "good");
     aw!(clock.advance(MINUTE));
     let error = aw!(credential.get_token()).unwrap_err();
-    assert!(matches!(
-        refresh_error(&error),
-        TokenRefreshError::Refresher(_)
-    ));
-    let cause = error.source().and_then(|source| source.source()).unwrap();
-    assert_eq!(cause.to_string(), "the token server is down");
+    assert_refresher_failed(&error, "the token server is down");
 
     fail.store(2, Ordering::SeqCst);
     let error = aw!(credential.get_token()).unwrap_err();
@@ -291,14 +300,8 @@ clock_test!(refresher_failures_are_errors_or_keep_the_valid_token_until_the_retr
     ));
     assert!(!format!("{error:?}").contains("stale"));
 
-    let credential = CommunicationTokenCredential::with_refresher(|| answer!({ Ok::<_, std::io::Error>("opaque") }))
-        .build()
-        .unwrap();
-    let error = aw!(credential.get_token()).unwrap_err();
-    assert!(matches!(
-        refresh_error(&error),
-        TokenRefreshError::InvalidToken(TokenParseError::NotJwt)
-    ));
+    let credential = answering("opaque").build().unwrap();
+    assert_not_a_jwt(&aw!(credential.get_token()).unwrap_err());
 });
 
 clock_test!(clones_share_the_token(clock) {
@@ -317,19 +320,16 @@ clock_test!(clones_share_the_token(clock) {
 });
 
 client_test!(build_errors_and_debug_output_never_show_tokens {
-    let result = CommunicationTokenCredential::with_refresher(|| answer!({ Ok::<_, std::io::Error>("x") }))
-        .initial_token("opaque-initial-secret")
-        .build();
+    let result = answering("x").initial_token("opaque-initial-secret").build();
     assert!(matches!(
         result,
         Err(CredentialBuildError::Token(TokenParseError::NotJwt))
     ));
 
-    let builder = CommunicationTokenCredential::with_refresher(|| answer!({ Ok::<_, std::io::Error>("x") }))
-        .initial_token(AccessToken::new(
-            "initial-secret",
-            OffsetDateTime::now_utc() + MINUTE * 60,
-        ));
+    let builder = answering("x").initial_token(AccessToken::new(
+        "initial-secret",
+        OffsetDateTime::now_utc() + MINUTE * 60,
+    ));
     assert!(!format!("{builder:?}").contains("initial-secret"));
     let credential = builder.build().unwrap();
     let shown = format!("{credential:?}");

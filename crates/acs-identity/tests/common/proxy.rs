@@ -20,8 +20,8 @@ use tracing_subscriber::fmt::format::FmtSpan;
 pub(crate) struct Buffer(Arc<Mutex<Vec<u8>>>);
 
 impl Buffer {
-    /// Installs the global subscriber (one a test binary), writing here every event that `filter` lets through,
-    /// and the span events `spans` names, without colours.
+    /// Installs the global subscriber (one a test binary), writing here every event that `filter` lets
+    /// through, and the span events `spans` names, without colours.
     pub(crate) fn capture(filter: &str, spans: FmtSpan) -> Self {
         let captured = Self::default();
         tracing_subscriber::fmt()

@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use acs_identity_emulator::{
-    Fault, FaultConfig, FaultRule, Operation, RequestLog, RequestRecord, RetryAfter,
-    RunningEmulator,
+    BackgroundEmulator, Emulator, Fault, FaultConfig, FaultRule, Operation, RequestLog,
+    RequestRecord, RetryAfter, RunningEmulator,
 };
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
@@ -113,6 +113,15 @@ impl<'a> Call<'a> {
             _ => Self::RevokeTokens(user),
         }
     }
+}
+
+/// The soak's emulator: on a runtime of its own, as a service would be in a process of its own (client tasks
+/// then cannot starve it), its log long enough for every request.
+pub(crate) fn emulator() -> BackgroundEmulator {
+    Emulator::builder()
+        .request_log_capacity(50_000)
+        .start_in_background()
+        .unwrap()
 }
 
 suite_fn! {

@@ -1,6 +1,6 @@
 //! The async side of the seam of the shared suites (`tests/common`): `sdk`, `aw!`, `suite_fn!`, `scenario!`,
-//! `client_test!`, `answer!`, `TestEmulator`, the log filters and `FRONTEND`. `Env` and `Recording` are the same
-//! on both sides: they are in `tests/common/support.rs`.
+//! `client_test!`, `answer!`, `TestEmulator`, the log filters and `FRONTEND`. `Env` and `Recording` are the
+//! same on both sides: they are in `tests/common/support.rs`.
 
 // Each test binary uses part of the seam.
 #![allow(dead_code, unused_macros)]

@@ -1,7 +1,8 @@
 //! What the secret-hygiene tests of both clients share: harvesting the secrets that crossed the wire, and
 //! looking for them in what was shown.
 //!
-//! Included by `acs-identity/tests/secret_hygiene.rs` and `acs-identity-blocking/tests/secret_hygiene.rs`.
+//! Included by `tests/secret_hygiene.rs` and `tests/hostile_server.rs` of both clients (the first runs the
+//! body in `common/secret_hygiene.rs`), and by `acs-identity-blocking/tests/wire_dumps.rs`.
 
 /// Every value that follows one of `markers` in `wire`, up to a delimiter.
 pub(crate) fn harvest(wire: &str) -> Vec<String> {

@@ -1,6 +1,8 @@
 //! Sans-IO Entra ID token requests: client secret and workload identity (federated token).
 
+use std::ffi::OsString;
 use std::fmt;
+use std::path::PathBuf;
 
 use crate::EndpointError;
 use http::header::{ACCEPT, CONTENT_TYPE};
@@ -164,10 +166,10 @@ impl fmt::Debug for ClientSecretCredential {
 /// Entra ID workload identity federation (as on AKS), sans-IO: the app proves itself with a federated token
 /// (a JWT issued by, say, Kubernetes) instead of a secret.
 ///
-/// The caller supplies that assertion on every request: it reads the file named by
-/// `AZURE_FEDERATED_TOKEN_FILE` (and takes the ids from `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and the authority
-/// from `AZURE_AUTHORITY_HOST`). Read the file again for each token request, since the platform rotates it,
-/// and trim the trailing newline.
+/// The caller supplies that assertion on every request: it reads the [`token_file`](Self::token_file), the
+/// one named by `AZURE_FEDERATED_TOKEN_FILE` unless another is given (and takes the ids from
+/// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and the authority from `AZURE_AUTHORITY_HOST`). Read the file again for
+/// each token request, since the platform rotates it, and trim the trailing newline.
 ///
 /// ```
 /// use acs_auth::{WorkloadIdentityCredential, COMMUNICATION_SCOPE};
@@ -182,7 +184,11 @@ pub struct WorkloadIdentityCredential {
     tenant_id: String,
     client_id: String,
     authority: Authority,
+    token_file: Option<PathBuf>,
 }
+
+/// The environment variable naming the federated token file of workload identity.
+pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
 
 impl WorkloadIdentityCredential {
     /// A credential for the app `client_id` in `tenant_id`, against the public cloud.
@@ -191,6 +197,7 @@ impl WorkloadIdentityCredential {
             tenant_id: tenant_id.into(),
             client_id: client_id.into(),
             authority: Authority::default_authority(),
+            token_file: None,
         }
     }
 
@@ -199,6 +206,38 @@ impl WorkloadIdentityCredential {
     pub fn with_authority(mut self, authority: &str) -> Result<Self, InvalidAuthorityError> {
         self.authority = Authority::parse(authority)?;
         Ok(self)
+    }
+
+    /// Reads the federated token from `path` rather than from the file named by
+    /// [`AZURE_FEDERATED_TOKEN_FILE`] (like `azure_identity`'s `token_file_path` option).
+    pub fn with_token_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.token_file = Some(path.into());
+        self
+    }
+
+    /// The file holding the federated token: the one given to [`with_token_file`](Self::with_token_file),
+    /// else `from_env`, the value of [`AZURE_FEDERATED_TOKEN_FILE`] (the caller reads the environment). When
+    /// there is neither, an error of kind [`NotFound`](std::io::ErrorKind::NotFound) that says so.
+    ///
+    /// ```
+    /// use acs_auth::WorkloadIdentityCredential;
+    ///
+    /// let credential = WorkloadIdentityCredential::new("my-tenant", "my-client");
+    /// assert_eq!(credential.token_file(Some("/var/run/token".into()))?, std::path::Path::new("/var/run/token"));
+    /// assert!(credential.token_file(None).is_err());
+    /// let credential = credential.with_token_file("/etc/token");
+    /// assert_eq!(credential.token_file(Some("/var/run/token".into()))?, std::path::Path::new("/etc/token"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn token_file(&self, from_env: Option<OsString>) -> Result<PathBuf, std::io::Error> {
+        match (&self.token_file, from_env) {
+            (Some(path), _) => Ok(path.clone()),
+            (None, Some(path)) => Ok(PathBuf::from(path)),
+            (None, None) => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{AZURE_FEDERATED_TOKEN_FILE} is not set"),
+            )),
+        }
     }
 
     /// The token request: `POST {authority}{tenant}/oauth2/v2.0/token` with the form body
@@ -224,6 +263,7 @@ impl fmt::Debug for WorkloadIdentityCredential {
             .field("tenant_id", &self.tenant_id)
             .field("client_id", &self.client_id)
             .field("authority", &self.authority)
+            .field("token_file", &self.token_file)
             .finish()
     }
 }

@@ -30,7 +30,8 @@ pub use connection_string::{ConnectionString, ConnectionStringError};
 pub use diagnose::{Rejection, SigningQuirk};
 pub use endpoint::{Endpoint, EndpointError};
 pub use entra_credential::{
-    ClientSecretCredential, DEFAULT_AUTHORITY, InvalidAuthorityError, WorkloadIdentityCredential,
+    AZURE_FEDERATED_TOKEN_FILE, ClientSecretCredential, DEFAULT_AUTHORITY, InvalidAuthorityError,
+    WorkloadIdentityCredential,
 };
 pub use entra_token::{EntraToken, EntraTokenError, parse_token_response};
 pub use signing::{

@@ -50,3 +50,12 @@ fn concurrent_calls_share_one_token_refresh() {
     });
     token_sources::assert_one_token_refresh(&env, &calls, 8);
 }
+
+impl TokenSource for token_sources::Expiring {
+    fn get_token(&self, context: &TokenContext) -> Result<EntraToken, Error> {
+        self.call()
+            .ok_or_else(|| Error::credential(std::io::Error::other("token service down")))?;
+        let token = self.credential.get_token(context)?;
+        Ok(self.shortened(&token))
+    }
+}

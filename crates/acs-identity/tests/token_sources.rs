@@ -58,3 +58,17 @@ async fn concurrent_calls_share_one_token_refresh() {
     }
     token_sources::assert_one_token_refresh(&env, &calls, 8);
 }
+
+impl TokenSource for token_sources::Expiring {
+    fn get_token<'a>(
+        &'a self,
+        context: &'a TokenContext,
+    ) -> BoxFuture<'a, Result<EntraToken, Error>> {
+        Box::pin(async move {
+            self.call()
+                .ok_or_else(|| Error::credential(std::io::Error::other("token service down")))?;
+            let token = self.credential.get_token(context).await?;
+            Ok(self.shortened(&token))
+        })
+    }
+}

@@ -9,7 +9,6 @@
 )]
 
 pub mod config;
-mod connection;
 mod crypto;
 mod custom_id;
 #[cfg(feature = "dev")]

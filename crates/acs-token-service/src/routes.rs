@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use acs_connection_guard::Linger;
 use acs_identity::{
     CommunicationUserIdentifier, CreateUserAndTokenOptions, CreateUserOptions, CustomId,
     ExchangeTeamsUserToken, TokenLifetime, TokenScope,
@@ -24,7 +25,6 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::config::ClientIpSource;
-use crate::connection::Linger;
 use crate::error::ApiError;
 use crate::oidc::{self, IssuerStatus, SignInError, SignedIn};
 use crate::rate_limit::Decision;

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use acs_connection_guard::{Activity, Watched};
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -16,7 +17,6 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
 use crate::TokenService;
-use crate::connection::{Activity, Linger, Watched};
 
 /// Serves `service` on `listener` until `shutdown` completes, then stops accepting, lets the requests in
 /// progress finish (up to `server.shutdown_grace`) and returns.
@@ -67,11 +67,9 @@ pub async fn serve(
         let on_request = Arc::clone(&activity);
         let router = router.clone();
         let hyper_service = service_fn(move |mut request: http::Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            request
-                .extensions_mut()
-                .insert(Linger(Arc::clone(&on_request)));
             let in_request = on_request.request();
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request.extensions_mut().insert(in_request.linger());
             let router = router.clone();
             async move {
                 let response = router.oneshot(request).await;

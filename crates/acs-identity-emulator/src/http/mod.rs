@@ -1,7 +1,6 @@
 //! The HTTP layer: hyper server, responses, the per-request pipeline.
 
 pub(crate) mod body;
-pub(crate) mod connection;
 pub(crate) mod limits;
 pub(crate) mod request_body;
 pub(crate) mod response;

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use acs_connection_guard::{Activity, Watched};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -13,7 +14,6 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
-use super::connection::{Activity, Watched};
 use super::limits::{Limits, READ_BUFFER};
 use super::service::handle;
 use crate::state::State;

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
+use acs_connection_guard::InRequest;
 use http::header::{AUTHORIZATION, CONNECTION};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Request};
 use hyper::body::{Body as _, Incoming};
 use sha2::{Digest as _, Sha256};
 
-use super::connection::InRequest;
 use super::request_body::{self, BodyError};
 use super::response::{self, CLIENT_REQUEST_ID, HttpResponse};
 use super::server::Bounds;

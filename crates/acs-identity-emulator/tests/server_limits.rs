@@ -4,6 +4,8 @@
 //! large body wait for a stalled one's deadline while small bodies pass. Loopback, bounded, a few seconds.
 
 mod common;
+#[path = "../../acs-connection-guard/tests/common/hostile_clients.rs"]
+mod hostile_clients;
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -269,41 +271,10 @@ async fn idle_connections_and_slow_heads_are_closed_on_time() {
         .unwrap();
     let addr = emulator.local_addr();
 
-    // A connection that says nothing.
-    let started = Instant::now();
-    let mut silent = TcpStream::connect(addr).await.unwrap();
-    let mut rest = Vec::new();
-    tokio::time::timeout(timeout + SLACK, silent.read_to_end(&mut rest))
-        .await
-        .expect("an idle connection is closed")
-        .unwrap();
-    assert!(started.elapsed() >= timeout - Duration::from_millis(100));
-
-    // A head dripping a byte every 200 ms: its clock runs from the first byte, the drips do not reset it.
-    let mut slow = TcpStream::connect(addr).await.unwrap();
-    slow.write_all(b"POST /identities HTTP/1.1\r\nx-slow: ")
-        .await
-        .unwrap();
-    let first_byte = Instant::now();
-    let (mut read, mut write) = slow.into_split();
-    let dripper = tokio::spawn(async move {
-        for _ in 0..50 {
-            if write.write_all(b"a").await.is_err() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    });
-    let mut answer = Vec::new();
-    let _ = tokio::time::timeout(timeout + SLACK, read.read_to_end(&mut answer))
-        .await
-        .expect("a slow head is cut off");
-    let cut_after = first_byte.elapsed();
-    assert!(
-        cut_after >= timeout - Duration::from_millis(100),
-        "{cut_after:?}"
-    );
-    dripper.abort();
+    // A connection that says nothing; a head dripping a byte every 200 ms, cut from its first byte.
+    hostile_clients::silent_connection_is_closed(addr, timeout, SLACK).await;
+    let head = b"POST /identities HTTP/1.1\r\nx-slow: ";
+    hostile_clients::slow_head_is_cut(addr, head, timeout, SLACK).await;
 
     // A keep-alive connection used more often than the idle timeout stays open past it, then closes.
     let client = Client::new(&emulator);
@@ -349,20 +320,20 @@ async fn past_the_connection_cap_a_new_connection_waits_its_turn() {
         .await
         .unwrap();
     let client = Client::new(&emulator);
-    let mut held = Vec::new();
-    for _ in 0..3 {
-        held.push(TcpStream::connect(emulator.local_addr()).await.unwrap());
-    }
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let started = Instant::now();
-    let reply = client
-        .call("POST", "/identities?api-version=2023-10-01", "")
-        .await;
-    let waited = started.elapsed();
-    assert_eq!(reply.status, 201);
-    // Served once an idle connection was closed, not before.
-    assert!(waited >= idle - Duration::from_millis(300), "{waited:?}");
-    assert!(waited < idle + SLACK, "{waited:?}");
+    let request = async {
+        let reply = client
+            .call("POST", "/identities?api-version=2023-10-01", "")
+            .await;
+        assert_eq!(reply.status, 201);
+    };
+    hostile_clients::past_the_cap_a_request_waits_for_the_idle_ones(
+        emulator.local_addr(),
+        3,
+        idle,
+        SLACK,
+        request,
+    )
+    .await;
     emulator.shutdown().await;
 }
 

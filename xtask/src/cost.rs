@@ -20,11 +20,12 @@ const USAGE: &str = "usage: cargo xtask cost [--count-only]
 
 /// The crates an application depends on, how, and the most unique crates each may pull (issue 17's targets for
 /// the clients; the others a little above what they pull today, so that growth is a decision).
-const PROBES: [(&str, Use, usize); 5] = [
+const PROBES: [(&str, Use, usize); 6] = [
     ("acs-identity-types", Use::Normal, 20),
     ("acs-auth", Use::Normal, 35),
     ("acs-identity-blocking", Use::Normal, 80),
     ("acs-identity", Use::Normal, 115),
+    ("acs-connection-guard", Use::Normal, 5),
     ("acs-identity-emulator", Use::Dev, 170),
 ];
 

@@ -7,7 +7,9 @@ use acs_identity_core::{
 };
 use http::header::AUTHORIZATION;
 
-use crate::client::{Credential, Inner};
+use acs_identity_core::ClientCredential;
+
+use crate::client::Inner;
 use crate::events;
 
 impl Inner {
@@ -80,8 +82,10 @@ impl Inner {
     /// Adds the `Authorization` of this attempt: a fresh HMAC signature (new `x-ms-date`) or the cached bearer.
     fn authorize(&self, request: &mut http::Request<Vec<u8>>) -> Result<(), Error> {
         match &self.credential {
-            Credential::AccessKey(key) => acs_auth::sign_request(request, key, SystemTime::now()),
-            Credential::Entra(cache) => {
+            ClientCredential::AccessKey(key) => {
+                acs_auth::sign_request(request, key, SystemTime::now())
+            }
+            ClientCredential::Entra(cache) => {
                 let value = cache.authorization()?;
                 request.headers_mut().insert(AUTHORIZATION, value);
             }

@@ -20,6 +20,7 @@ mod call;
 mod call_options;
 mod call_response;
 mod client_config;
+mod client_credential;
 mod client_operations;
 mod entra;
 mod entra_token_cache;
@@ -46,6 +47,7 @@ pub use call::{Call, CallDecision, client_request_id};
 pub use call_options::CallOptions;
 pub use call_response::Response;
 pub use client_config::ClientConfig;
+pub use client_credential::ClientCredential;
 pub use entra::{
     DeleteEntraAssignment, EntraAssignment, EntraAssignmentPage, EntraAssignmentSettings,
     EntraPrincipalType, ExchangeEntraToken, GetEntraAssignment, ListEntraAssignments,

@@ -392,3 +392,18 @@ scenario!(entra_token_endpoint_unreachable_is_a_credential_error(env) {
     let error = aw!(client.create_user()).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Credential, "{error:?}");
 });
+
+client_test!(the_client_is_shareable_and_its_debug_shows_no_key {
+    fn assert_shareable<T: Send + Sync + Clone + 'static>() {}
+    assert_shareable::<crate::sdk::CommunicationIdentityClient>();
+
+    let connection_string = "endpoint=https://contoso.communication.azure.com/;accesskey=c2VjcmV0";
+    let client =
+        crate::sdk::CommunicationIdentityClient::from_connection_string(connection_string).unwrap();
+    let debug = format!("{client:?}");
+    assert!(
+        debug.contains("contoso") && debug.contains("api_version") && debug.contains("access key"),
+        "{debug}"
+    );
+    assert!(!debug.contains("c2VjcmV0"), "{debug}");
+});

@@ -71,10 +71,10 @@ pub use teams_extension::{
 };
 pub use token_refresh::{
     COMMUNICATION_CLIENTS_DEFAULT_SCOPE, COMMUNICATION_CLIENTS_SCOPE_PREFIX, CredentialBuildError,
-    CredentialClock, CredentialSettings, CredentialState, Demand, ExchangedTokenCache,
-    IntoAccessToken, InvalidScopesError, OnDemand, Proactive, RefreshPolicy, RefreshSchedule,
-    RefreshTicket, SharedCredentialState, TEAMS_EXTENSION_SCOPE_PREFIX, TokenExchange,
-    TokenExchangeTarget, TokenParseError, TokenRefreshError, parse_access_token,
+    CredentialClock, CredentialSettings, CredentialSource, CredentialState, Demand,
+    ExchangedTokenCache, IntoAccessToken, InvalidScopesError, OnDemand, Proactive, RefreshPolicy,
+    RefreshSchedule, RefreshTicket, SharedCredentialState, TEAMS_EXTENSION_SCOPE_PREFIX,
+    TokenExchange, TokenExchangeTarget, TokenParseError, TokenRefreshError, parse_access_token,
 };
 pub use tokens::{ExchangeTeamsUserToken, IssueToken, RevokeTokens, TokenOptions};
 pub use user_agent::user_agent;
@@ -104,3 +104,8 @@ pub mod frontend_api {
         TokenScope,
     };
 }
+
+/// The `time` crate, for the expansion of [`credential_builder!`] (the frontends' clocks return its
+/// `OffsetDateTime`).
+#[doc(hidden)]
+pub use time as __time;

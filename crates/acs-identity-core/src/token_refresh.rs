@@ -21,5 +21,5 @@ pub use exchange::{
 };
 pub use parse::{IntoAccessToken, TokenParseError, parse_access_token};
 pub use schedule::{OnDemand, Proactive, RefreshPolicy, RefreshSchedule, RefreshTicket};
-pub use settings::{CredentialClock, CredentialSettings};
+pub use settings::{CredentialClock, CredentialSettings, CredentialSource};
 pub use shared::SharedCredentialState;

@@ -9,8 +9,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use acs_identity_core::{
-    CredentialBuildError, CredentialClock, CredentialSettings, CredentialState, Error,
-    IntoAccessToken, RefreshPolicy, TokenParseError,
+    CredentialBuildError, CredentialClock, CredentialSource, CredentialState, Error,
+    IntoAccessToken, TokenParseError,
 };
 use acs_identity_types::AccessToken;
 use time::OffsetDateTime;
@@ -124,9 +124,9 @@ impl CommunicationTokenCredential {
         T: IntoAccessToken,
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        CommunicationTokenCredentialBuilder::new(Source::Refresher(Arc::new(FnRefresher(
-            refresher,
-        ))))
+        CommunicationTokenCredentialBuilder::new(CredentialSource::Refresher(Arc::new(
+            FnRefresher(refresher),
+        )))
     }
 
     /// A credential exchanging Entra ID tokens for ACS tokens, like the official
@@ -135,7 +135,7 @@ impl CommunicationTokenCredential {
     pub fn with_entra(
         options: EntraCommunicationTokenCredentialOptions,
     ) -> CommunicationTokenCredentialBuilder {
-        CommunicationTokenCredentialBuilder::new(Source::Entra(options))
+        CommunicationTokenCredentialBuilder::new(CredentialSource::Entra(options))
     }
 
     /// The token, refreshed first when it is missing or near its expiry (see the rules above).
@@ -174,77 +174,23 @@ impl fmt::Debug for CommunicationTokenCredential {
     }
 }
 
-/// Where tokens come from.
-enum Source {
-    Refresher(Arc<dyn Refresh>),
-    Entra(EntraCommunicationTokenCredentialOptions),
-}
-
-/// Settings of a refreshing [`CommunicationTokenCredential`], from
-/// [`with_refresher`](CommunicationTokenCredential::with_refresher) or
-/// [`with_entra`](CommunicationTokenCredential::with_entra).
-#[must_use = "call `build` to get the credential"]
-pub struct CommunicationTokenCredentialBuilder {
-    source: Source,
-    settings: CredentialSettings,
-}
+acs_identity_core::credential_builder!(
+    refresher: Arc<dyn Refresh>,
+    entra: EntraCommunicationTokenCredentialOptions,
+    background: "on one tokio task",
+);
 
 impl CommunicationTokenCredentialBuilder {
-    fn new(source: Source) -> Self {
-        Self {
-            source,
-            settings: CredentialSettings::default(),
-        }
-    }
-
-    /// The token to start with (a JWT or an [`AccessToken`]), so that the first call needs no refresh. An
-    /// unreadable one makes [`build`](Self::build) fail.
-    pub fn initial_token(mut self, token: impl IntoAccessToken) -> Self {
-        self.settings.initial_token(token);
-        self
-    }
-
-    /// Whether to refresh in the background, 10 minutes before the expiry, on one tokio task. Default: no,
-    /// tokens are refreshed when asked for.
-    pub fn refresh_proactively(mut self, proactive: bool) -> Self {
-        self.settings.refresh_proactively(proactive);
-        self
-    }
-
-    /// Where the credential reads the time. Default: the system clock. For tests and simulations, e.g. a
-    /// clock that follows tokio's paused time.
-    pub fn clock(mut self, clock: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
-        self.settings.clock(clock);
-        self
-    }
-
     /// The credential. With proactive refreshing, its task starts now on the current tokio runtime, or
     /// with the first [`get_token`](CommunicationTokenCredential::get_token) when there is none.
     pub fn build(self) -> Result<CommunicationTokenCredential, CredentialBuildError> {
-        let clock = self.settings.clock_or(system_clock);
-        let policy = RefreshPolicy::default();
-        let refresher = match self.source {
-            Source::Refresher(refresher) => refresher,
-            Source::Entra(options) => {
-                options.into_refresher(Arc::clone(&clock), policy.on_demand_margin)?
-            }
-        };
-        let state = self.settings.into_state(policy, clock())?;
+        let (refresher, state, clock) = self.settings.build(
+            self.source,
+            system_clock,
+            EntraCommunicationTokenCredentialOptions::into_refresher,
+        )?;
         let shared = Shared::new(Some(refresher), state, clock);
         Ok(CommunicationTokenCredential::from_shared(shared))
-    }
-}
-
-impl fmt::Debug for CommunicationTokenCredentialBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let source = match &self.source {
-            Source::Refresher(_) => "refresher",
-            Source::Entra(_) => "Entra ID exchange",
-        };
-        f.debug_struct("CommunicationTokenCredentialBuilder")
-            .field("source", &source)
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
     }
 }
 

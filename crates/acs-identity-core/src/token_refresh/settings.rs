@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use acs_identity_types::AccessToken;
 use time::OffsetDateTime;
@@ -14,6 +15,25 @@ use super::schedule::RefreshPolicy;
 
 /// The clock a credential reads its times from (UTC now by default; a test clock in tests).
 pub type CredentialClock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// Where a refreshing credential's tokens come from: the user's refresher `R`, or the Entra ID exchange
+/// options `E` (turned into a refresher when the credential is built).
+pub enum CredentialSource<R, E> {
+    /// The user's refresher.
+    Refresher(R),
+    /// Entra ID tokens exchanged for ACS tokens.
+    Entra(E),
+}
+
+impl<R, E> CredentialSource<R, E> {
+    /// `"refresher"` or `"Entra ID exchange"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Refresher(_) => "refresher",
+            Self::Entra(_) => "Entra ID exchange",
+        }
+    }
+}
 
 /// The settings of a refreshing credential other than its refresher. `Debug` never shows the token.
 #[derive(Default)]
@@ -44,6 +64,27 @@ impl CredentialSettings {
         self.clock.clone().unwrap_or_else(system)
     }
 
+    /// What a builder makes of these settings and `source`: the refresher, the starting state (under the
+    /// default [`RefreshPolicy`]) and the clock (the one set, else `system`). `entra` turns Entra ID exchange
+    /// options into a refresher, given the clock and the on-demand margin.
+    pub fn build<R, E>(
+        self,
+        source: CredentialSource<R, E>,
+        system: impl FnOnce() -> CredentialClock,
+        entra: impl FnOnce(E, CredentialClock, Duration) -> Result<R, CredentialBuildError>,
+    ) -> Result<(R, CredentialState, CredentialClock), CredentialBuildError> {
+        let clock = self.clock_or(system);
+        let policy = RefreshPolicy::default();
+        let refresher = match source {
+            CredentialSource::Refresher(refresher) => refresher,
+            CredentialSource::Entra(options) => {
+                entra(options, Arc::clone(&clock), policy.on_demand_margin)?
+            }
+        };
+        let state = self.into_state(policy, clock())?;
+        Ok((refresher, state, clock))
+    }
+
     /// The starting state of the credential under `policy`, from `now` on.
     pub fn into_state(
         self,
@@ -71,4 +112,68 @@ impl fmt::Debug for CredentialSettings {
             .field("proactive", &self.proactive)
             .finish_non_exhaustive()
     }
+}
+
+/// Expands `CommunicationTokenCredentialBuilder`, the same in both frontends but for the word on where the
+/// background refreshes run (`$background`, e.g. `"on one tokio task"`): the struct (its tokens come from a
+/// [`CredentialSource`] of `$refresher` and `$entra`), its private `new` and its setters, and `Debug`. The
+/// frontend adds `build`, and names its `CommunicationTokenCredential` in scope.
+///
+/// For the two frontend crates; hidden from the docs.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! credential_builder {
+    (refresher: $refresher:ty, entra: $entra:ty, background: $background:literal $(,)?) => {
+        /// Settings of a refreshing [`CommunicationTokenCredential`], from
+        /// [`with_refresher`](CommunicationTokenCredential::with_refresher) or
+        /// [`with_entra`](CommunicationTokenCredential::with_entra).
+        #[must_use = "call `build` to get the credential"]
+        pub struct CommunicationTokenCredentialBuilder {
+            source: $crate::CredentialSource<$refresher, $entra>,
+            settings: $crate::CredentialSettings,
+        }
+
+        impl CommunicationTokenCredentialBuilder {
+            fn new(source: $crate::CredentialSource<$refresher, $entra>) -> Self {
+                Self {
+                    source,
+                    settings: $crate::CredentialSettings::default(),
+                }
+            }
+
+            /// The token to start with (a JWT or an [`AccessToken`](crate::AccessToken)), so that the first
+            /// call needs no refresh. An unreadable one makes [`build`](Self::build) fail.
+            pub fn initial_token(mut self, token: impl $crate::IntoAccessToken) -> Self {
+                self.settings.initial_token(token);
+                self
+            }
+
+            #[doc = concat!(
+                "Whether to refresh in the background, 10 minutes before the expiry, ", $background,
+                ". Default: no, tokens are refreshed when asked for."
+            )]
+            pub fn refresh_proactively(mut self, proactive: bool) -> Self {
+                self.settings.refresh_proactively(proactive);
+                self
+            }
+
+            /// Where the credential reads the time. Default: the system clock. For tests and simulations.
+            pub fn clock(
+                mut self,
+                clock: impl Fn() -> $crate::__time::OffsetDateTime + Send + Sync + 'static,
+            ) -> Self {
+                self.settings.clock(clock);
+                self
+            }
+        }
+
+        impl ::core::fmt::Debug for CommunicationTokenCredentialBuilder {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct("CommunicationTokenCredentialBuilder")
+                    .field("source", &self.source.kind())
+                    .field("settings", &self.settings)
+                    .finish_non_exhaustive()
+            }
+        }
+    };
 }

@@ -2,16 +2,15 @@
 //! (api-version 2025-03-02-preview).
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use acs_identity_types::Feature;
 use http::Method;
 use http::uri::PathAndQuery;
 
 use crate::assignment::{Upserted, extensible_enum};
-use crate::identities::CommunicationUserIdentifierAndToken;
-use crate::request::{RequestTarget, with_bearer};
-use crate::{Authorization, Error, Operation, ServiceConfig, response, wire};
+use crate::request::RequestTarget;
+use crate::token_exchange::token_exchange;
+use crate::{Error, Operation, ServiceConfig, response, wire};
 
 extensible_enum! {
     /// Who an Entra assignment is for.
@@ -105,58 +104,17 @@ impl From<wire::AssignmentPage> for EntraAssignmentPage {
     }
 }
 
-/// Exchanges a user's Entra token for an ACS user and token:
-/// `POST /access/entra/:exchangeAccessToken` with body `{}`.
-///
-/// Authorized by the Entra token itself (`Authorization: Bearer`, scope
-/// `https://communication.azure.com/clients/.default`), so [`Operation::authorization`] is
-/// [`Authorization::Included`]: do not sign it. Idempotent. `Debug` redacts the token.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ExchangeEntraToken {
-    /// The user's Entra ID access token.
-    pub entra_token: String,
-}
-
-impl ExchangeEntraToken {
-    /// Exchanges `entra_token`.
-    pub fn new(entra_token: impl Into<String>) -> Self {
-        Self {
-            entra_token: entra_token.into(),
-        }
-    }
-}
-
-impl fmt::Debug for ExchangeEntraToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExchangeEntraToken")
-            .field("entra_token", &"[redacted]")
-            .finish()
-    }
-}
-
-impl Operation for ExchangeEntraToken {
-    type Output = CommunicationUserIdentifierAndToken;
-    const NAME: &'static str = "exchange_entra_token";
-
-    fn build_request(&self, service: &ServiceConfig) -> Result<http::Request<Vec<u8>>, Error> {
-        service.require(Feature::EntraExchange)?;
-        let request = RequestTarget::new(service)
-            .literal("/access/entra/:exchangeAccessToken")
-            .json(Method::POST, &wire::Empty {})?;
-        with_bearer(request, &self.entra_token)
-    }
-
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        CommunicationUserIdentifierAndToken::parse(Self::NAME, &response)
-    }
-
-    fn is_idempotent(&self) -> bool {
-        true
-    }
-
-    fn authorization(&self) -> Authorization {
-        Authorization::Included
-    }
+token_exchange! {
+    /// Exchanges a user's Entra token for an ACS user and token:
+    /// `POST /access/entra/:exchangeAccessToken` with body `{}`.
+    ///
+    /// Authorized by the Entra token itself (`Authorization: Bearer`, scope
+    /// `https://communication.azure.com/clients/.default`), so [`Operation::authorization`] is
+    /// [`Authorization::Included`](crate::Authorization::Included): do not sign it. Idempotent. `Debug` redacts the token.
+    ExchangeEntraToken,
+    "exchange_entra_token",
+    Feature::EntraExchange,
+    "/access/entra/:exchangeAccessToken"
 }
 
 /// Lists the resource's Entra assignments: `GET /access/entra/assignments`, one page per call.

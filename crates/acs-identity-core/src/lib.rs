@@ -37,6 +37,7 @@ mod retry;
 mod sent_secrets;
 mod service_error;
 mod teams_extension;
+mod token_exchange;
 mod token_refresh;
 mod tokens;
 mod user_agent;

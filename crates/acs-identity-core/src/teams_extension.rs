@@ -1,15 +1,13 @@
 //! Teams extension (Teams Phone) access: the token exchange and the per-tenant assignments
 //! (api-version 2025-06-30 and 2025-03-02-preview).
 
-use std::fmt;
-
 use acs_identity_types::Feature;
 use http::Method;
 
 use crate::assignment::{Upserted, extensible_enum};
-use crate::identities::CommunicationUserIdentifierAndToken;
-use crate::request::{RequestTarget, with_bearer};
-use crate::{Authorization, Error, Operation, ServiceConfig, response, wire};
+use crate::request::RequestTarget;
+use crate::token_exchange::token_exchange;
+use crate::{Error, Operation, ServiceConfig, response, wire};
 
 extensible_enum! {
     /// Who a Teams extension assignment is for.
@@ -46,59 +44,18 @@ impl From<wire::Assignment> for TeamsExtensionAssignment {
     }
 }
 
-/// Exchanges a Teams extension user's Entra token for an ACS user and token:
-/// `POST /access/teamsExtension/:exchangeAccessToken` with body `{}`.
-///
-/// The request is authorized by the Entra token itself (`Authorization: Bearer`, scope
-/// `https://auth.msft.communication.azure.com/TeamsExtension.ManageCalls`), so
-/// [`Operation::authorization`] is [`Authorization::Included`]: do not sign it. Idempotent.
-/// `Debug` redacts the token.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ExchangeTeamsExtensionToken {
-    /// The user's Entra ID access token.
-    pub entra_token: String,
-}
-
-impl ExchangeTeamsExtensionToken {
-    /// Exchanges `entra_token`.
-    pub fn new(entra_token: impl Into<String>) -> Self {
-        Self {
-            entra_token: entra_token.into(),
-        }
-    }
-}
-
-impl fmt::Debug for ExchangeTeamsExtensionToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExchangeTeamsExtensionToken")
-            .field("entra_token", &"[redacted]")
-            .finish()
-    }
-}
-
-impl Operation for ExchangeTeamsExtensionToken {
-    type Output = CommunicationUserIdentifierAndToken;
-    const NAME: &'static str = "exchange_teams_extension_token";
-
-    fn build_request(&self, service: &ServiceConfig) -> Result<http::Request<Vec<u8>>, Error> {
-        service.require(Feature::TeamsExtensionExchange)?;
-        let request = RequestTarget::new(service)
-            .literal("/access/teamsExtension/:exchangeAccessToken")
-            .json(Method::POST, &wire::Empty {})?;
-        with_bearer(request, &self.entra_token)
-    }
-
-    fn parse_response(&self, response: http::Response<Vec<u8>>) -> Result<Self::Output, Error> {
-        CommunicationUserIdentifierAndToken::parse(Self::NAME, &response)
-    }
-
-    fn is_idempotent(&self) -> bool {
-        true
-    }
-
-    fn authorization(&self) -> Authorization {
-        Authorization::Included
-    }
+token_exchange! {
+    /// Exchanges a Teams extension user's Entra token for an ACS user and token:
+    /// `POST /access/teamsExtension/:exchangeAccessToken` with body `{}`.
+    ///
+    /// The request is authorized by the Entra token itself (`Authorization: Bearer`, scope
+    /// `https://auth.msft.communication.azure.com/TeamsExtension.ManageCalls`), so
+    /// [`Operation::authorization`] is [`Authorization::Included`](crate::Authorization::Included): do not sign it. Idempotent.
+    /// `Debug` redacts the token.
+    ExchangeTeamsExtensionToken,
+    "exchange_teams_extension_token",
+    Feature::TeamsExtensionExchange,
+    "/access/teamsExtension/:exchangeAccessToken"
 }
 
 /// Reads a Teams extension assignment:

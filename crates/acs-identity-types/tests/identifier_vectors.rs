@@ -161,7 +161,6 @@ fn parse_vectors() {
     let all = vectors();
     let cases = array(&all, "parse_vectors");
     assert_eq!(cases.len(), 50);
-    let mut checked = 0;
     for case in cases {
         let raw_id = string(case, "raw_id");
         let id = CommunicationIdentifier::from_raw_id(raw_id);
@@ -178,9 +177,7 @@ fn parse_vectors() {
         if let Some(python) = case.get("python_result") {
             assert_ne!(id.kind().as_str(), string(python, "kind"), "{case}");
         }
-        checked += 1;
     }
-    assert_eq!(checked, cases.len());
 }
 
 #[test]
@@ -188,13 +185,10 @@ fn construct_vectors() {
     let all = vectors();
     let cases = array(&all, "construct_vectors");
     assert_eq!(cases.len(), 27);
-    let mut checked = 0;
     for case in cases {
         let id = build(&case["input"]);
         assert_eq!(id.raw_id(), string(case, "raw_id"), "{case}");
-        checked += 1;
     }
-    assert_eq!(checked, cases.len());
 }
 
 #[test]
@@ -202,7 +196,6 @@ fn phone_computed_properties() {
     let all = vectors();
     let cases = array(&all["phone_computed_properties"], "cases");
     assert_eq!(cases.len(), 12);
-    let mut checked = 0;
     for case in cases {
         let phone = PhoneNumberIdentifier::new(string(case, "phone_number"));
         let phone = match case["raw_id"].as_str() {
@@ -221,9 +214,7 @@ fn phone_computed_properties() {
             asserted += 1;
         }
         assert!(asserted > 0, "a case with nothing to check: {case}");
-        checked += 1;
     }
-    assert_eq!(checked, cases.len());
 }
 
 #[test]
@@ -233,19 +224,15 @@ fn equality() {
     let equal = array(&all["equality"], "equal");
     let not_equal = array(&all["equality"], "not_equal");
     assert_eq!((equal.len(), not_equal.len()), (4, 5));
-    let mut checked = 0;
     for pair in equal {
         let (a, b) = (build(&pair[0]), build(&pair[1]));
         assert_eq!(a, b, "{pair}");
         assert_eq!(hash_of(&a, &state), hash_of(&b, &state), "{pair}");
-        checked += 1;
     }
     for pair in not_equal {
         let (a, b) = (build(&pair[0]), build(&pair[1]));
         assert_ne!(a, b, "{pair}");
-        checked += 1;
     }
-    assert_eq!(checked, equal.len() + not_equal.len());
 }
 
 #[test]
@@ -262,7 +249,6 @@ fn wire_model_serialize() {
     let all = vectors();
     let cases = array(&all["wire_model"], "serialize");
     assert_eq!(cases.len(), 13);
-    let mut checked = 0;
     for case in cases {
         let id = build(&case["identifier"]);
         let mut json = serde_json::to_value(CommunicationIdentifierModel::from(&id)).unwrap();
@@ -274,9 +260,7 @@ fn wire_model_serialize() {
         let mut direct = serde_json::to_value(&id).unwrap();
         direct.as_object_mut().unwrap().remove("kind");
         assert_eq!(direct, case["model"], "{case}");
-        checked += 1;
     }
-    assert_eq!(checked, cases.len());
 }
 
 #[test]
@@ -284,7 +268,6 @@ fn wire_model_deserialize() {
     let all = vectors();
     let cases = array(&all["wire_model"], "deserialize");
     assert_eq!(cases.len(), 20);
-    let mut checked = 0;
     for case in cases {
         let id: CommunicationIdentifier = serde_json::from_value(case["model"].clone()).unwrap();
         assert_fields(&id, &case["identifier"]);
@@ -293,9 +276,7 @@ fn wire_model_deserialize() {
             serde_json::from_value(case["model"].clone()).unwrap();
         assert_eq!(model.raw_id(), case["model"]["rawId"].as_str());
         assert_eq!(CommunicationIdentifier::try_from(model).unwrap(), id);
-        checked += 1;
     }
-    assert_eq!(checked, cases.len());
 }
 
 /// Maps the SDKs' error texts to our typed errors.
@@ -357,7 +338,6 @@ fn wire_model_errors() {
     let all = vectors();
     let cases = array(&all["wire_model"], "errors");
     assert_eq!(cases.len(), 5);
-    let mut checked = 0;
     for case in cases {
         let expected = expected_error(string(case, "error"));
         let model = serde_json::from_value::<CommunicationIdentifierModel>(case["model"].clone());
@@ -381,9 +361,7 @@ fn wire_model_errors() {
             serde_json::from_value::<CommunicationIdentifier>(case["model"].clone()).is_err(),
             "{case}"
         );
-        checked += 1;
     }
-    assert_eq!(checked, cases.len());
 }
 
 #[test]
@@ -391,7 +369,6 @@ fn legacy_microsoft_bot() {
     let all = vectors();
     let cases = array(&all["legacy_microsoft_bot"], "vectors");
     assert_eq!(cases.len(), 6);
-    let mut checked = 0;
     for case in cases {
         let raw_id = string(case, "raw_id");
         let id = CommunicationIdentifier::from_raw_id(raw_id);
@@ -408,9 +385,7 @@ fn legacy_microsoft_bot() {
             (CommunicationIdentifier::Unknown(unknown), false) => assert_eq!(unknown.id(), raw_id),
             _ => panic!("{case} parsed as {id:?}"),
         }
-        checked += 1;
     }
-    assert_eq!(checked, cases.len());
 }
 
 #[test]
@@ -418,7 +393,6 @@ fn divergences() {
     let all = vectors();
     let topics = array(&all, "divergences");
     assert_eq!(topics.len(), 6);
-    let mut checked = 0;
     for topic in topics {
         match string(topic, "topic") {
             "segment count" => {
@@ -484,7 +458,5 @@ fn divergences() {
             }
             other => panic!("a divergence this test does not handle: {other}"),
         }
-        checked += 1;
     }
-    assert_eq!(checked, topics.len());
 }

@@ -229,6 +229,85 @@ impl fmt::Debug for ExchangedTokenCache {
     }
 }
 
+/// Expands `EntraCommunicationTokenCredentialOptions`, the same in both frontends but for its token source: the
+/// struct as given (its docs and the `token_source` field's type; the macro adds the resource endpoint and
+/// the scopes), a private `with_source` (the default scope), `scopes`, `Debug`, and the private
+/// `into_refresher(clock, margin)`, which makes the exchanges' client and returns
+/// `$exchange { client, source, exchange }` (the frontend's refresher of the Entra ID mode, with those
+/// fields) as an `Arc<dyn $refresh>`. The frontend adds `new`, whose closure bounds differ by mode.
+///
+/// For the two frontend crates; hidden from the docs. The invoking crate has `CommunicationIdentityClient` at
+/// its root.
+#[doc(hidden)]
+#[macro_export]
+// `crate::CommunicationIdentityClient` is the invoking frontend's client, on purpose.
+#[allow(clippy::crate_in_macro_def)]
+macro_rules! entra_credential_options {
+    (
+        $(#[$doc:meta])*
+        pub struct $name:ident { token_source: $source:ty $(,)? }
+        refresher: $exchange:ident as $refresh:path $(,)?
+    ) => {
+        $(#[$doc])*
+        pub struct $name {
+            resource_endpoint: $crate::frontend_api::Endpoint,
+            token_source: $source,
+            scopes: Vec<String>,
+        }
+
+        impl $name {
+            fn with_source(resource_endpoint: $crate::frontend_api::Endpoint, token_source: $source) -> Self {
+                Self {
+                    resource_endpoint,
+                    token_source,
+                    scopes: vec![$crate::COMMUNICATION_CLIENTS_DEFAULT_SCOPE.to_owned()],
+                }
+            }
+
+            /// The scopes of the Entra ID token, which also choose the exchange (see above).
+            pub fn scopes<I, S>(mut self, scopes: I) -> Self
+            where
+                I: IntoIterator<Item = S>,
+                S: Into<String>,
+            {
+                self.scopes = scopes.into_iter().map(Into::into).collect();
+                self
+            }
+
+            pub(crate) fn into_refresher(
+                self,
+                clock: $crate::CredentialClock,
+                margin: ::std::time::Duration,
+            ) -> Result<::std::sync::Arc<dyn $refresh>, $crate::CredentialBuildError> {
+                let exchange = $crate::TokenExchange::new(self.scopes, clock, margin)?;
+                // The exchanges carry the user's own Entra ID token, so the client's credential is never used.
+                let unused =
+                    $crate::frontend_api::EntraToken::new("", ::std::time::SystemTime::UNIX_EPOCH);
+                let options = exchange.client_options();
+                let client = crate::CommunicationIdentityClient::with_token_source(
+                    self.resource_endpoint,
+                    unused,
+                    options,
+                );
+                Ok(::std::sync::Arc::new($exchange {
+                    client,
+                    source: self.token_source,
+                    exchange,
+                }))
+            }
+        }
+
+        impl ::core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("resource_endpoint", &self.resource_endpoint)
+                    .field("scopes", &self.scopes)
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

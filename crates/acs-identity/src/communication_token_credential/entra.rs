@@ -1,18 +1,12 @@
 //! The Entra ID mode: ACS tokens exchanged from the user's Entra ID tokens.
 
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 use acs_auth::{Endpoint, EntraToken};
-use acs_identity_core::{
-    COMMUNICATION_CLIENTS_DEFAULT_SCOPE, CredentialBuildError, TokenExchange, TokenExchangeTarget,
-    TokenRefreshError,
-};
+use acs_identity_core::{TokenExchange, TokenExchangeTarget, TokenRefreshError};
 use acs_identity_types::AccessToken;
 
-use super::driver::Clock;
 use super::refresher::{Pending, Refresh};
 use crate::CommunicationIdentityClient;
 
@@ -20,43 +14,44 @@ use crate::CommunicationIdentityClient;
 type EntraTokenSource =
     dyn Fn(&[String]) -> Pending<'static, Result<EntraToken, TokenRefreshError>> + Send + Sync;
 
-/// How a [`CommunicationTokenCredential`](super::CommunicationTokenCredential) gets ACS tokens from Entra ID,
-/// like the official `EntraCommunicationTokenCredentialOptions`: it asks `token_source` for an Entra ID token
-/// for the scopes and exchanges it at the resource.
-///
-/// The scopes choose the exchange: all starting with `https://communication.azure.com/clients/` (the default
-/// is `https://communication.azure.com/clients/.default`) use `POST /access/entra/:exchangeAccessToken`
-/// (api-version 2025-03-02-preview); all starting with `https://auth.msft.communication.azure.com/` use
-/// `POST /access/teamsExtension/:exchangeAccessToken` (2025-06-30). Any other set fails
-/// [`build`](super::CommunicationTokenCredentialBuilder::build). The request carries the Entra ID token as
-/// its bearer and `{}` as its body; throttling and transient failures are retried like any client call.
-///
-/// The Entra ID token source is asked at every refresh (it caches its own tokens); the exchange is skipped
-/// while it returns the token exchanged last and the ACS token obtained for it is more than 2 minutes from
-/// its expiry, since exchanging the same token again yields the same expiry.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use acs_identity::{CommunicationTokenCredential, EntraCommunicationTokenCredentialOptions, EntraToken, Endpoint};
-///
-/// # fn sign_in(_: &[String]) -> Result<EntraToken, std::io::Error> { Ok(EntraToken::new("eyJ...", std::time::SystemTime::now())) }
-/// let endpoint = Endpoint::parse("https://contoso.communication.azure.com")?;
-/// let options = EntraCommunicationTokenCredentialOptions::new(endpoint, |scopes: &[String]| {
-///     // Ask MSAL, azure_identity or your sign-in flow for a user token with these scopes.
-///     let token = sign_in(scopes);
-///     async move { token }
-/// })
-/// .scopes(["https://communication.azure.com/clients/VoIP"]);
-/// let credential = CommunicationTokenCredential::with_entra(options).build()?;
-/// # let _ = credential;
-/// # Ok(())
-/// # }
-/// ```
-pub struct EntraCommunicationTokenCredentialOptions {
-    resource_endpoint: Endpoint,
-    token_source: Arc<EntraTokenSource>,
-    scopes: Vec<String>,
+acs_identity_core::entra_credential_options! {
+    /// How a [`CommunicationTokenCredential`](super::CommunicationTokenCredential) gets ACS tokens from Entra ID,
+    /// like the official `EntraCommunicationTokenCredentialOptions`: it asks `token_source` for an Entra ID token
+    /// for the scopes and exchanges it at the resource.
+    ///
+    /// The scopes choose the exchange: all starting with `https://communication.azure.com/clients/` (the default
+    /// is `https://communication.azure.com/clients/.default`) use `POST /access/entra/:exchangeAccessToken`
+    /// (api-version 2025-03-02-preview); all starting with `https://auth.msft.communication.azure.com/` use
+    /// `POST /access/teamsExtension/:exchangeAccessToken` (2025-06-30). Any other set fails
+    /// [`build`](super::CommunicationTokenCredentialBuilder::build). The request carries the Entra ID token as
+    /// its bearer and `{}` as its body; throttling and transient failures are retried like any client call.
+    ///
+    /// The Entra ID token source is asked at every refresh (it caches its own tokens); the exchange is skipped
+    /// while it returns the token exchanged last and the ACS token obtained for it is more than 2 minutes from
+    /// its expiry, since exchanging the same token again yields the same expiry.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use acs_identity::{CommunicationTokenCredential, EntraCommunicationTokenCredentialOptions, EntraToken, Endpoint};
+    ///
+    /// # fn sign_in(_: &[String]) -> Result<EntraToken, std::io::Error> { Ok(EntraToken::new("eyJ...", std::time::SystemTime::now())) }
+    /// let endpoint = Endpoint::parse("https://contoso.communication.azure.com")?;
+    /// let options = EntraCommunicationTokenCredentialOptions::new(endpoint, |scopes: &[String]| {
+    ///     // Ask MSAL, azure_identity or your sign-in flow for a user token with these scopes.
+    ///     let token = sign_in(scopes);
+    ///     async move { token }
+    /// })
+    /// .scopes(["https://communication.azure.com/clients/VoIP"]);
+    /// let credential = CommunicationTokenCredential::with_entra(options).build()?;
+    /// # let _ = credential;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub struct EntraCommunicationTokenCredentialOptions {
+        token_source: Arc<EntraTokenSource>,
+    }
+    refresher: EntraExchange as Refresh
 }
 
 impl EntraCommunicationTokenCredentialOptions {
@@ -73,48 +68,7 @@ impl EntraCommunicationTokenCredentialOptions {
             let token = token_source(scopes);
             Box::pin(async move { token.await.map_err(TokenRefreshError::refresher) })
         };
-        Self {
-            resource_endpoint,
-            token_source: Arc::new(token_source),
-            scopes: vec![COMMUNICATION_CLIENTS_DEFAULT_SCOPE.to_owned()],
-        }
-    }
-
-    /// The scopes of the Entra ID token, which also choose the exchange (see above).
-    pub fn scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
-        self
-    }
-
-    pub(super) fn into_refresher(
-        self,
-        clock: Clock,
-        margin: Duration,
-    ) -> Result<Arc<dyn Refresh>, CredentialBuildError> {
-        let exchange = TokenExchange::new(self.scopes, clock, margin)?;
-        // The exchanges carry the user's own Entra ID token, so the client's credential is never used.
-        let unused = EntraToken::new("", SystemTime::UNIX_EPOCH);
-        let options = exchange.client_options();
-        let client =
-            CommunicationIdentityClient::with_token_source(self.resource_endpoint, unused, options);
-        Ok(Arc::new(EntraExchange {
-            client,
-            source: self.token_source,
-            exchange,
-        }))
-    }
-}
-
-impl fmt::Debug for EntraCommunicationTokenCredentialOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EntraCommunicationTokenCredentialOptions")
-            .field("resource_endpoint", &self.resource_endpoint)
-            .field("scopes", &self.scopes)
-            .finish_non_exhaustive()
+        Self::with_source(resource_endpoint, Arc::new(token_source))
     }
 }
 

@@ -18,18 +18,18 @@ const MAX_ORIGINS: usize = 4;
 pub(crate) struct Transport {
     /// Building a client fails when the TLS backend cannot initialise or a network option is invalid; the
     /// error is reported by every call so that constructors stay infallible.
-    client: Result<reqwest::Client, Arc<SetupError>>,
+    client: Result<reqwest::Client, SetupError>,
     /// The origins already seen, parsed once: a request then only parses its own path and query.
     origins: Arc<RwLock<Vec<Origin>>>,
 }
 
 /// Why the reqwest client could not be built.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum SetupError {
     /// A [`NetworkOptions`] value is wrong: an invalid-input error.
     Invalid(String),
-    /// reqwest refused the configuration (the TLS backend did not initialise).
-    Build(reqwest::Error),
+    /// reqwest refused the configuration (the TLS backend did not initialise): a transport error.
+    Build(Arc<reqwest::Error>),
 }
 
 /// A parsed `scheme://authority/`, keyed by the text of the `http::Uri` it came from.
@@ -42,7 +42,7 @@ struct Origin {
 impl Transport {
     pub(crate) fn new(network: &NetworkOptions) -> Self {
         Self {
-            client: build(network).map_err(Arc::new),
+            client: build(network),
             origins: Arc::default(),
         }
     }
@@ -60,10 +60,8 @@ impl Transport {
     ) -> Result<http::Response<Vec<u8>>, Error> {
         let client = match &self.client {
             Ok(client) => client,
-            Err(e) => match &**e {
-                SetupError::Invalid(message) => return Err(Error::invalid_input(message.clone())),
-                SetupError::Build(_) => return Err(Error::transport(Arc::clone(e), false)),
-            },
+            Err(SetupError::Invalid(message)) => return Err(Error::invalid_input(message.clone())),
+            Err(SetupError::Build(e)) => return Err(Error::transport(Arc::clone(e), false)),
         };
         let request = self.to_reqwest(request)?;
         match timeout {
@@ -71,24 +69,6 @@ impl Transport {
                 .await
                 .map_err(|_| Error::timeout(timeout))?,
             None => exchange(client, request).await,
-        }
-    }
-}
-
-impl std::fmt::Display for SetupError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Invalid(message) => f.write_str(message),
-            Self::Build(_) => f.write_str("the HTTP client could not be built"),
-        }
-    }
-}
-
-impl std::error::Error for SetupError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Invalid(_) => None,
-            Self::Build(e) => Some(e),
         }
     }
 }
@@ -120,7 +100,7 @@ fn build(network: &NetworkOptions) -> Result<reqwest::Client, SetupError> {
     {
         builder = builder.tls_backend_preconfigured(rustls_config(&network.root_certificates)?);
     }
-    builder.build().map_err(SetupError::Build)
+    builder.build().map_err(|e| SetupError::Build(Arc::new(e)))
 }
 
 /// The error for a root certificate that does not parse.

@@ -3,109 +3,77 @@
 mod driver;
 mod entra;
 
-use std::fmt;
 use std::sync::Arc;
 
-use acs_identity_core::{
-    CredentialBuildError, CredentialClock, CredentialSource, CredentialState, Error,
-    IntoAccessToken, TokenParseError,
-};
+use acs_identity_core::{CredentialBuildError, CredentialSource, Error, IntoAccessToken};
 use acs_identity_types::AccessToken;
-use time::OffsetDateTime;
 
 use self::driver::{FnRefresher, Refresh, Shared};
 
 pub use self::entra::EntraCommunicationTokenCredentialOptions;
 
-/// The ACS access token of a communication user, for the chat and calling REST APIs: a fixed token, or one
-/// refreshed by your refresher (or exchanged from an Entra ID token) before it expires. No async runtime.
-///
-/// [`get_token`](Self::get_token) returns the cached token, refreshing first when needed. The rules:
-/// - **On demand.** A token within 2 minutes of its expiry (or past it) is refreshed before it is returned.
-///   Concurrent callers share one refresh (single flight): the refresher is called once and every waiting
-///   caller gets its result, token or error.
-/// - **Proactively** (with [`refresh_proactively`](CommunicationTokenCredentialBuilder::refresh_proactively)):
-///   one background thread per credential (not one per refresh) refreshes 10 minutes before the expiry,
-///   and at once when there is no token.
-/// - A token returned **already inside** one of these windows is refreshed again after half its remaining
-///   lifetime (at least 5 seconds), never in a loop; an **already expired** one is an error.
-/// - **Failures** are retried after 2 s, doubling up to 2 minutes, with jitter; the official SDKs stop
-///   proactive refreshing after one failure, this one keeps trying. While the previous token is valid,
-///   callers keep getting it and retry only when the backoff allows; once it has expired, every call refreshes.
-/// - A **fixed token** is returned until it expires; then `get_token` fails
-///   ([`TokenRefreshError::StaticTokenExpired`]).
-/// - **Closing**: [`close`](Self::close), or dropping the last clone, wakes the background thread at once
-///   and it ends; every later `get_token` fails with [`TokenRefreshError::Closed`]. A blocking refresh in
-///   flight cannot be interrupted: it finishes first, its token is discarded, and its callers get
-///   [`TokenRefreshError::Closed`]. Neither closing nor dropping ever blocks.
-///
-/// Errors are [`Error`]s of kind [`ErrorKind::Credential`](crate::ErrorKind::Credential) whose
-/// [`source`](std::error::Error::source) is a [`TokenRefreshError`] (and, for a refresher failure, its
-/// source is the refresher's error). Neither errors, `Debug` nor logs contain a token.
-///
-/// Cheap to clone: clones share the token, the single flight and the background thread. Times are read from
-/// the system clock unless a [`clock`](CommunicationTokenCredentialBuilder::clock) is given.
-///
-/// ```
-/// # let emulator = acs_identity_emulator::Emulator::builder().start_in_background()?;
-/// # let connection_string = emulator.connection_string();
-/// use acs_identity_blocking::{CommunicationIdentityClient, CommunicationTokenCredential, TokenScope};
-///
-/// // Your app would ask its own server; here the identity client issues the token.
-/// let client = CommunicationIdentityClient::from_connection_string(&connection_string)?;
-/// let user = client.create_user()?;
-/// let credential = CommunicationTokenCredential::with_refresher(move || {
-///     client.get_token(&user, &[TokenScope::Chat], Default::default())
-/// })
-/// .refresh_proactively(true)
-/// .build()?;
-///
-/// let token = credential.get_token()?;
-/// assert!(!token.token().is_empty());
-/// credential.close();
-/// assert!(credential.get_token().is_err());
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-///
-/// [`TokenRefreshError`]: crate::TokenRefreshError
-/// [`TokenRefreshError::Closed`]: crate::TokenRefreshError::Closed
-/// [`TokenRefreshError::StaticTokenExpired`]: crate::TokenRefreshError::StaticTokenExpired
-#[derive(Clone)]
-pub struct CommunicationTokenCredential {
-    handle: Arc<Handle>,
-}
-
-/// Held only by the user's clones: dropping the last one closes the credential, while the background thread
-/// holds the shared state alone.
-struct Handle(Arc<Shared>);
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        self.0.close();
-    }
+acs_identity_core::communication_token_credential! {
+    /// The ACS access token of a communication user, for the chat and calling REST APIs: a fixed token, or one
+    /// refreshed by your refresher (or exchanged from an Entra ID token) before it expires. No async runtime.
+    ///
+    /// [`get_token`](Self::get_token) returns the cached token, refreshing first when needed. The rules:
+    /// - **On demand.** A token within 2 minutes of its expiry (or past it) is refreshed before it is returned.
+    ///   Concurrent callers share one refresh (single flight): the refresher is called once and every waiting
+    ///   caller gets its result, token or error.
+    /// - **Proactively** (with [`refresh_proactively`](CommunicationTokenCredentialBuilder::refresh_proactively)):
+    ///   one background thread per credential (not one per refresh) refreshes 10 minutes before the expiry,
+    ///   and at once when there is no token.
+    /// - A token returned **already inside** one of these windows is refreshed again after half its remaining
+    ///   lifetime (at least 5 seconds), never in a loop; an **already expired** one is an error.
+    /// - **Failures** are retried after 2 s, doubling up to 2 minutes, with jitter; the official SDKs stop
+    ///   proactive refreshing after one failure, this one keeps trying. While the previous token is valid,
+    ///   callers keep getting it and retry only when the backoff allows; once it has expired, every call refreshes.
+    /// - A **fixed token** is returned until it expires; then `get_token` fails
+    ///   ([`TokenRefreshError::StaticTokenExpired`]).
+    /// - **Closing**: [`close`](Self::close), or dropping the last clone, wakes the background thread at once
+    ///   and it ends; every later `get_token` fails with [`TokenRefreshError::Closed`]. A blocking refresh in
+    ///   flight cannot be interrupted: it finishes first, its token is discarded, and its callers get
+    ///   [`TokenRefreshError::Closed`]. Neither closing nor dropping ever blocks.
+    ///
+    /// Errors are [`Error`]s of kind [`ErrorKind::Credential`](crate::ErrorKind::Credential) whose
+    /// [`source`](std::error::Error::source) is a [`TokenRefreshError`] (and, for a refresher failure, its
+    /// source is the refresher's error). Neither errors, `Debug` nor logs contain a token.
+    ///
+    /// Cheap to clone: clones share the token, the single flight and the background thread. Times are read from
+    /// the system clock unless a [`clock`](CommunicationTokenCredentialBuilder::clock) is given.
+    ///
+    /// ```
+    /// # let emulator = acs_identity_emulator::Emulator::builder().start_in_background()?;
+    /// # let connection_string = emulator.connection_string();
+    /// use acs_identity_blocking::{CommunicationIdentityClient, CommunicationTokenCredential, TokenScope};
+    ///
+    /// // Your app would ask its own server; here the identity client issues the token.
+    /// let client = CommunicationIdentityClient::from_connection_string(&connection_string)?;
+    /// let user = client.create_user()?;
+    /// let credential = CommunicationTokenCredential::with_refresher(move || {
+    ///     client.get_token(&user, &[TokenScope::Chat], Default::default())
+    /// })
+    /// .refresh_proactively(true)
+    /// .build()?;
+    ///
+    /// let token = credential.get_token()?;
+    /// assert!(!token.token().is_empty());
+    /// credential.close();
+    /// assert!(credential.get_token().is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`TokenRefreshError`]: crate::TokenRefreshError
+    /// [`TokenRefreshError::Closed`]: crate::TokenRefreshError::Closed
+    /// [`TokenRefreshError::StaticTokenExpired`]: crate::TokenRefreshError::StaticTokenExpired
+    pub struct CommunicationTokenCredential;
+    refresher: Arc<dyn Refresh>,
+    entra: EntraCommunicationTokenCredentialOptions,
+    sdk: acs_identity_blocking,
+    background: "on one thread (`acs-token-refresh`)",
 }
 
 impl CommunicationTokenCredential {
-    /// A credential holding a fixed token: a JWT (its expiry is read from `exp`) or an
-    /// [`AccessToken`] with an explicit expiry. It is never refreshed.
-    ///
-    /// ```
-    /// use acs_identity_blocking::{AccessToken, CommunicationTokenCredential, TokenParseError};
-    /// use time::{Duration, OffsetDateTime};
-    ///
-    /// let opaque = AccessToken::new("opaque-token", OffsetDateTime::now_utc() + Duration::hours(1));
-    /// let credential = CommunicationTokenCredential::new(opaque)?;
-    /// assert_eq!(credential.get_token().unwrap().token(), "opaque-token");
-    /// assert!(matches!(CommunicationTokenCredential::new(" "), Err(TokenParseError::Blank)));
-    /// # Ok::<(), TokenParseError>(())
-    /// ```
-    pub fn new(token: impl IntoAccessToken) -> Result<Self, TokenParseError> {
-        let token = token.into_access_token()?;
-        let clock = system_clock();
-        let state = CredentialState::fixed(token, clock());
-        Ok(Self::from_shared(Arc::new(Shared::new(None, state, clock))))
-    }
-
     /// A credential whose tokens come from `refresher`, a closure returning a JWT (`String`, `&str`) or an
     /// [`AccessToken`], or an error of any type convertible to `Box<dyn Error + Send + Sync>`. It is called
     /// on the thread of the caller that needs the token, or on the background thread.
@@ -121,51 +89,17 @@ impl CommunicationTokenCredential {
         )))
     }
 
-    /// A credential exchanging Entra ID tokens for ACS tokens, like the official
-    /// `EntraCommunicationTokenCredentialOptions`; see [`EntraCommunicationTokenCredentialOptions`].
-    /// Finish with [`build`](CommunicationTokenCredentialBuilder::build).
-    pub fn with_entra(
-        options: EntraCommunicationTokenCredentialOptions,
-    ) -> CommunicationTokenCredentialBuilder {
-        CommunicationTokenCredentialBuilder::new(CredentialSource::Entra(options))
-    }
-
     /// The token, refreshed first when it is missing or near its expiry (see the rules above).
     pub fn get_token(&self) -> Result<AccessToken, Error> {
         self.handle.0.get_token()
     }
 
-    /// Closes the credential for every clone: the background thread ends, waiting and later callers get
-    /// [`TokenRefreshError::Closed`]. Idempotent; never blocks.
-    ///
-    /// [`TokenRefreshError::Closed`]: crate::TokenRefreshError::Closed
-    pub fn close(&self) {
-        self.handle.0.close();
-    }
-
-    /// Whether the credential is closed.
-    pub fn is_closed(&self) -> bool {
-        self.handle.0.is_closed()
-    }
-
-    fn from_shared(shared: Arc<Shared>) -> Self {
+    fn from_shared(shared: Shared) -> Self {
         Self {
-            handle: Arc::new(Handle(shared)),
+            handle: Arc::new(Handle(Arc::new(shared))),
         }
     }
 }
-
-impl fmt::Debug for CommunicationTokenCredential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.handle.0.state(), f)
-    }
-}
-
-acs_identity_core::credential_builder!(
-    refresher: Arc<dyn Refresh>,
-    entra: EntraCommunicationTokenCredentialOptions,
-    background: "on one thread (`acs-token-refresh`)",
-);
 
 impl CommunicationTokenCredentialBuilder {
     /// The credential; with proactive refreshing, its thread is started (failing only if the OS refuses).
@@ -176,14 +110,11 @@ impl CommunicationTokenCredentialBuilder {
             EntraCommunicationTokenCredentialOptions::into_refresher,
         )?;
         let proactive = state.is_proactive();
-        let shared = Arc::new(Shared::new(Some(refresher), state, clock));
+        let credential =
+            CommunicationTokenCredential::from_shared(Shared::new(Some(refresher), state, clock));
         if proactive {
-            Shared::start_proactive(&shared).map_err(CredentialBuildError::Spawn)?;
+            Shared::start_proactive(&credential.handle.0).map_err(CredentialBuildError::Spawn)?;
         }
-        Ok(CommunicationTokenCredential::from_shared(shared))
+        Ok(credential)
     }
-}
-
-fn system_clock() -> CredentialClock {
-    Arc::new(OffsetDateTime::now_utc)
 }

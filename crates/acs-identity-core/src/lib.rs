@@ -106,7 +106,7 @@ pub mod frontend_api {
     };
 }
 
-/// The `time` crate, for the expansion of [`credential_builder!`] (the frontends' clocks return its
+/// The `time` crate, for the expansion of [`communication_token_credential!`] (the frontends' clocks return its
 /// `OffsetDateTime`).
 #[doc(hidden)]
 pub use time as __time;

@@ -4,116 +4,84 @@ mod driver;
 mod entra;
 mod refresher;
 
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use acs_identity_core::{
-    CredentialBuildError, CredentialClock, CredentialSource, CredentialState, Error,
-    IntoAccessToken, TokenParseError,
-};
+use acs_identity_core::{CredentialBuildError, CredentialSource, Error, IntoAccessToken};
 use acs_identity_types::AccessToken;
-use time::OffsetDateTime;
 
 use self::driver::Shared;
 use self::refresher::{FnRefresher, Refresh};
 
 pub use self::entra::EntraCommunicationTokenCredentialOptions;
 
-/// The ACS access token of a communication user, for the chat and calling REST APIs: a fixed token, or one
-/// refreshed by your refresher (or exchanged from an Entra ID token) before it expires.
-///
-/// [`get_token`](Self::get_token) returns the cached token, refreshing first when needed. The rules:
-/// - **On demand.** A token within 2 minutes of its expiry (or past it) is refreshed before it is returned.
-///   Concurrent callers share one refresh (single flight): the refresher is called once and every waiting
-///   caller gets its result, token or error.
-/// - **Proactively** (with [`refresh_proactively`](CommunicationTokenCredentialBuilder::refresh_proactively)):
-///   one background tokio task per credential (not one per refresh) refreshes 10 minutes before the expiry,
-///   and at once when there is no token.
-/// - A token returned **already inside** one of these windows is refreshed again after half its remaining
-///   lifetime (at least 5 seconds), never in a loop; an **already expired** one is an error.
-/// - **Failures** are retried after 2 s, doubling up to 2 minutes, with jitter; the official SDKs stop
-///   proactive refreshing after one failure, this one keeps trying. While the previous token is valid,
-///   callers keep getting it and retry only when the backoff allows; once it has expired, every call refreshes.
-/// - A **fixed token** is returned until it expires; then `get_token` fails
-///   ([`TokenRefreshError::StaticTokenExpired`]).
-/// - **Closing**: [`close`](Self::close), or dropping the last clone, ends the background task (a refresh in
-///   flight is cancelled) and wakes every waiting caller; every later `get_token` fails with
-///   [`TokenRefreshError::Closed`].
-/// - A caller that stops waiting (its future is dropped) cancels nothing for the others: the next caller
-///   refreshes.
-///
-/// Errors are [`Error`]s of kind [`ErrorKind::Credential`](crate::ErrorKind::Credential) whose
-/// [`source`](std::error::Error::source) is a [`TokenRefreshError`] (and, for a refresher failure, its
-/// source is the refresher's error). Neither errors, `Debug` nor logs contain a token.
-///
-/// Cheap to clone: clones share the token, the single flight and the background task. Times are read from
-/// the system clock unless a [`clock`](CommunicationTokenCredentialBuilder::clock) is given.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let emulator = acs_identity_emulator::Emulator::builder().start().await?;
-/// # let connection_string = emulator.connection_string();
-/// use acs_identity::{CommunicationIdentityClient, CommunicationTokenCredential, TokenScope};
-///
-/// // Your app would ask its own server; here the identity client issues the token.
-/// let client = CommunicationIdentityClient::from_connection_string(&connection_string)?;
-/// let user = client.create_user().await?;
-/// let credential = CommunicationTokenCredential::with_refresher(move || {
-///     let (client, user) = (client.clone(), user.clone());
-///     async move { client.get_token(&user, &[TokenScope::Chat], Default::default()).await }
-/// })
-/// .refresh_proactively(true)
-/// .build()?;
-///
-/// let token = credential.get_token().await?;
-/// assert!(!token.token().is_empty());
-/// credential.close();
-/// assert!(credential.get_token().await.is_err());
-/// # Ok(())
-/// # }
-/// ```
-///
-/// [`TokenRefreshError`]: crate::TokenRefreshError
-/// [`TokenRefreshError::Closed`]: crate::TokenRefreshError::Closed
-/// [`TokenRefreshError::StaticTokenExpired`]: crate::TokenRefreshError::StaticTokenExpired
-#[derive(Clone)]
-pub struct CommunicationTokenCredential {
-    handle: Arc<Handle>,
-}
-
-/// Held only by the user's clones: dropping the last one closes the credential, while the background task
-/// holds the shared state alone.
-struct Handle(Arc<Shared>);
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        self.0.close();
-    }
+acs_identity_core::communication_token_credential! {
+    /// The ACS access token of a communication user, for the chat and calling REST APIs: a fixed token, or one
+    /// refreshed by your refresher (or exchanged from an Entra ID token) before it expires.
+    ///
+    /// [`get_token`](Self::get_token) returns the cached token, refreshing first when needed. The rules:
+    /// - **On demand.** A token within 2 minutes of its expiry (or past it) is refreshed before it is returned.
+    ///   Concurrent callers share one refresh (single flight): the refresher is called once and every waiting
+    ///   caller gets its result, token or error.
+    /// - **Proactively** (with [`refresh_proactively`](CommunicationTokenCredentialBuilder::refresh_proactively)):
+    ///   one background tokio task per credential (not one per refresh) refreshes 10 minutes before the expiry,
+    ///   and at once when there is no token.
+    /// - A token returned **already inside** one of these windows is refreshed again after half its remaining
+    ///   lifetime (at least 5 seconds), never in a loop; an **already expired** one is an error.
+    /// - **Failures** are retried after 2 s, doubling up to 2 minutes, with jitter; the official SDKs stop
+    ///   proactive refreshing after one failure, this one keeps trying. While the previous token is valid,
+    ///   callers keep getting it and retry only when the backoff allows; once it has expired, every call refreshes.
+    /// - A **fixed token** is returned until it expires; then `get_token` fails
+    ///   ([`TokenRefreshError::StaticTokenExpired`]).
+    /// - **Closing**: [`close`](Self::close), or dropping the last clone, ends the background task (a refresh in
+    ///   flight is cancelled) and wakes every waiting caller; every later `get_token` fails with
+    ///   [`TokenRefreshError::Closed`].
+    /// - A caller that stops waiting (its future is dropped) cancels nothing for the others: the next caller
+    ///   refreshes.
+    ///
+    /// Errors are [`Error`]s of kind [`ErrorKind::Credential`](crate::ErrorKind::Credential) whose
+    /// [`source`](std::error::Error::source) is a [`TokenRefreshError`] (and, for a refresher failure, its
+    /// source is the refresher's error). Neither errors, `Debug` nor logs contain a token.
+    ///
+    /// Cheap to clone: clones share the token, the single flight and the background task. Times are read from
+    /// the system clock unless a [`clock`](CommunicationTokenCredentialBuilder::clock) is given.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = acs_identity_emulator::Emulator::builder().start().await?;
+    /// # let connection_string = emulator.connection_string();
+    /// use acs_identity::{CommunicationIdentityClient, CommunicationTokenCredential, TokenScope};
+    ///
+    /// // Your app would ask its own server; here the identity client issues the token.
+    /// let client = CommunicationIdentityClient::from_connection_string(&connection_string)?;
+    /// let user = client.create_user().await?;
+    /// let credential = CommunicationTokenCredential::with_refresher(move || {
+    ///     let (client, user) = (client.clone(), user.clone());
+    ///     async move { client.get_token(&user, &[TokenScope::Chat], Default::default()).await }
+    /// })
+    /// .refresh_proactively(true)
+    /// .build()?;
+    ///
+    /// let token = credential.get_token().await?;
+    /// assert!(!token.token().is_empty());
+    /// credential.close();
+    /// assert!(credential.get_token().await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// [`TokenRefreshError`]: crate::TokenRefreshError
+    /// [`TokenRefreshError::Closed`]: crate::TokenRefreshError::Closed
+    /// [`TokenRefreshError::StaticTokenExpired`]: crate::TokenRefreshError::StaticTokenExpired
+    pub struct CommunicationTokenCredential;
+    refresher: Arc<dyn Refresh>,
+    entra: EntraCommunicationTokenCredentialOptions,
+    sdk: acs_identity,
+    background: "on one tokio task",
 }
 
 impl CommunicationTokenCredential {
-    /// A credential holding a fixed token: a JWT (its expiry is read from `exp`) or an
-    /// [`AccessToken`] with an explicit expiry. It is never refreshed.
-    ///
-    /// ```
-    /// use acs_identity::{AccessToken, CommunicationTokenCredential, TokenParseError};
-    /// use time::{Duration, OffsetDateTime};
-    ///
-    /// let opaque = AccessToken::new("opaque-token", OffsetDateTime::now_utc() + Duration::hours(1));
-    /// let credential = CommunicationTokenCredential::new(opaque)?;
-    /// # let _ = credential;
-    /// assert!(matches!(CommunicationTokenCredential::new(" "), Err(TokenParseError::Blank)));
-    /// # Ok::<(), TokenParseError>(())
-    /// ```
-    pub fn new(token: impl IntoAccessToken) -> Result<Self, TokenParseError> {
-        let token = token.into_access_token()?;
-        let clock = system_clock();
-        let state = CredentialState::fixed(token, clock());
-        Ok(Self::from_shared(Shared::new(None, state, clock)))
-    }
-
     /// A credential whose tokens come from `refresher`, an async closure returning a JWT (`String`, `&str`)
     /// or an [`AccessToken`], or an error of any type convertible to `Box<dyn Error + Send + Sync>`.
     /// Finish with [`build`](CommunicationTokenCredentialBuilder::build).
@@ -129,33 +97,11 @@ impl CommunicationTokenCredential {
         )))
     }
 
-    /// A credential exchanging Entra ID tokens for ACS tokens, like the official
-    /// `EntraCommunicationTokenCredentialOptions`; see [`EntraCommunicationTokenCredentialOptions`].
-    /// Finish with [`build`](CommunicationTokenCredentialBuilder::build).
-    pub fn with_entra(
-        options: EntraCommunicationTokenCredentialOptions,
-    ) -> CommunicationTokenCredentialBuilder {
-        CommunicationTokenCredentialBuilder::new(CredentialSource::Entra(options))
-    }
-
     /// The token, refreshed first when it is missing or near its expiry (see the rules above).
     pub async fn get_token(&self) -> Result<AccessToken, Error> {
         let shared = &self.handle.0;
         shared.start_proactive();
         shared.get_token().await
-    }
-
-    /// Closes the credential for every clone: the background task ends, a refresh in flight is cancelled,
-    /// waiting and later callers get [`TokenRefreshError::Closed`]. Idempotent.
-    ///
-    /// [`TokenRefreshError::Closed`]: crate::TokenRefreshError::Closed
-    pub fn close(&self) {
-        self.handle.0.close();
-    }
-
-    /// Whether the credential is closed.
-    pub fn is_closed(&self) -> bool {
-        self.handle.0.is_closed()
     }
 
     fn from_shared(shared: Shared) -> Self {
@@ -167,18 +113,6 @@ impl CommunicationTokenCredential {
         }
     }
 }
-
-impl fmt::Debug for CommunicationTokenCredential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.handle.0.state(), f)
-    }
-}
-
-acs_identity_core::credential_builder!(
-    refresher: Arc<dyn Refresh>,
-    entra: EntraCommunicationTokenCredentialOptions,
-    background: "on one tokio task",
-);
 
 impl CommunicationTokenCredentialBuilder {
     /// The credential. With proactive refreshing, its task starts now on the current tokio runtime, or
@@ -192,8 +126,4 @@ impl CommunicationTokenCredentialBuilder {
         let shared = Shared::new(Some(refresher), state, clock);
         Ok(CommunicationTokenCredential::from_shared(shared))
     }
-}
-
-fn system_clock() -> CredentialClock {
-    Arc::new(OffsetDateTime::now_utc)
 }

@@ -114,16 +114,95 @@ impl fmt::Debug for CredentialSettings {
     }
 }
 
-/// Expands `CommunicationTokenCredentialBuilder`, the same in both frontends but for the word on where the
-/// background refreshes run (`$background`, e.g. `"on one tokio task"`): the struct (its tokens come from a
-/// [`CredentialSource`] of `$refresher` and `$entra`), its private `new` and its setters, and `Debug`. The
-/// frontend adds `build`, and names its `CommunicationTokenCredential` in scope.
+/// Expands `CommunicationTokenCredential` and its builder, the same in both frontends but for their docs: the
+/// struct with the frontend's docs (`$doc`: the rules, the example), its fixed-token `new`, `with_entra`,
+/// `close`, `is_closed` and `Debug`; the handle whose drop closes it; `CommunicationTokenCredentialBuilder`
+/// (its tokens come from a [`CredentialSource`] of `$refresher` and `$entra`) with its setters and `Debug`;
+/// and `system_clock`. `$sdk` is the frontend crate (for a doc example), `$background` where the background
+/// refreshes run (`"on one tokio task"`). The frontend adds `with_refresher`, `get_token` and the builder's
+/// `build`, which differ by mode.
 ///
-/// For the two frontend crates; hidden from the docs.
+/// For the two frontend crates; hidden from the docs. The invoking module has `Shared`, the state a
+/// credential's clones and its background refresher share, with `new(Option<$refresher>, CredentialState,
+/// CredentialClock)`, `close()`, `is_closed()` and `state() -> &SharedCredentialState`, and
+/// `CommunicationTokenCredential` a private `from_shared(Shared) -> Self`.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! credential_builder {
-    (refresher: $refresher:ty, entra: $entra:ty, background: $background:literal $(,)?) => {
+macro_rules! communication_token_credential {
+    (
+        $(#[$doc:meta])*
+        pub struct CommunicationTokenCredential;
+        refresher: $refresher:ty,
+        entra: $entra:ty,
+        sdk: $sdk:ident,
+        background: $background:literal $(,)?
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct CommunicationTokenCredential {
+            handle: ::std::sync::Arc<Handle>,
+        }
+
+        /// Held only by the user's clones: dropping the last one closes the credential, while the background
+        /// refresher holds the shared state alone.
+        struct Handle(::std::sync::Arc<Shared>);
+
+        impl Drop for Handle {
+            fn drop(&mut self) {
+                self.0.close();
+            }
+        }
+
+        impl CommunicationTokenCredential {
+            /// A credential holding a fixed token: a JWT (its expiry is read from `exp`) or an
+            /// [`AccessToken`](crate::AccessToken) with an explicit expiry. It is never refreshed.
+            ///
+            /// ```
+            #[doc = concat!("use ", stringify!($sdk), "::{AccessToken, CommunicationTokenCredential, TokenParseError};")]
+            /// use time::{Duration, OffsetDateTime};
+            ///
+            /// let opaque = AccessToken::new("opaque-token", OffsetDateTime::now_utc() + Duration::hours(1));
+            /// let credential = CommunicationTokenCredential::new(opaque)?;
+            /// assert!(!credential.is_closed());
+            /// assert!(matches!(CommunicationTokenCredential::new(" "), Err(TokenParseError::Blank)));
+            /// # Ok::<(), TokenParseError>(())
+            /// ```
+            pub fn new(
+                token: impl $crate::IntoAccessToken,
+            ) -> ::core::result::Result<Self, $crate::TokenParseError> {
+                let token = token.into_access_token()?;
+                let clock = system_clock();
+                let state = $crate::CredentialState::fixed(token, clock());
+                Ok(Self::from_shared(Shared::new(None, state, clock)))
+            }
+
+            /// A credential exchanging Entra ID tokens for ACS tokens, like the official
+            /// `EntraCommunicationTokenCredentialOptions`; see
+            /// [`EntraCommunicationTokenCredentialOptions`](crate::EntraCommunicationTokenCredentialOptions).
+            /// Finish with [`build`](CommunicationTokenCredentialBuilder::build).
+            pub fn with_entra(options: $entra) -> CommunicationTokenCredentialBuilder {
+                CommunicationTokenCredentialBuilder::new($crate::CredentialSource::Entra(options))
+            }
+
+            /// Closes the credential for every clone: the background refresher ends, waiting and later callers
+            /// get [`TokenRefreshError::Closed`](crate::TokenRefreshError::Closed) (see **Closing** above).
+            /// Idempotent; never blocks.
+            pub fn close(&self) {
+                self.handle.0.close();
+            }
+
+            /// Whether the credential is closed.
+            pub fn is_closed(&self) -> bool {
+                self.handle.0.is_closed()
+            }
+        }
+
+        impl ::core::fmt::Debug for CommunicationTokenCredential {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Debug::fmt(self.handle.0.state(), f)
+            }
+        }
+
         /// Settings of a refreshing [`CommunicationTokenCredential`], from
         /// [`with_refresher`](CommunicationTokenCredential::with_refresher) or
         /// [`with_entra`](CommunicationTokenCredential::with_entra).
@@ -174,6 +253,11 @@ macro_rules! credential_builder {
                     .field("settings", &self.settings)
                     .finish_non_exhaustive()
             }
+        }
+
+        /// The system clock, UTC.
+        fn system_clock() -> $crate::CredentialClock {
+            ::std::sync::Arc::new($crate::__time::OffsetDateTime::now_utc)
         }
     };
 }

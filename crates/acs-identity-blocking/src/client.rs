@@ -39,6 +39,7 @@ pub(crate) struct Inner {
     pub(crate) transport: Transport,
 }
 
+// The constructors and `Debug` are written once in the core; they end in `build`.
 acs_identity_core::client_constructors!(CommunicationIdentityClient, acs_identity_blocking);
 
 impl CommunicationIdentityClient {

@@ -12,6 +12,8 @@ use self::driver::{FnRefresher, Refresh, Shared};
 
 pub use self::entra::EntraCommunicationTokenCredentialOptions;
 
+// The type and what does not depend on the mode (the fixed-token `new`, `with_entra`, `close`, `is_closed`,
+// `Debug`, the builder and its setters) are written once in the core; what waits is below.
 acs_identity_core::communication_token_credential! {
     /// The ACS access token of a communication user, for the chat and calling REST APIs: a fixed token, or one
     /// refreshed by your refresher (or exchanged from an Entra ID token) before it expires. No async runtime.

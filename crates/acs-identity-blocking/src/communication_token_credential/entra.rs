@@ -12,6 +12,7 @@ use crate::CommunicationIdentityClient;
 /// The Entra ID token source: the user's closure, given the scopes.
 type EntraTokenSource = dyn Fn(&[String]) -> Result<EntraToken, TokenRefreshError> + Send + Sync;
 
+// The options but for `new` (the token source's closure differs by mode) are written once in the core.
 acs_identity_core::entra_credential_options! {
     /// How a [`CommunicationTokenCredential`](super::CommunicationTokenCredential) gets ACS tokens from Entra ID,
     /// like the official `EntraCommunicationTokenCredentialOptions`: it asks `token_source` for an Entra ID token

@@ -14,6 +14,7 @@ use crate::CommunicationIdentityClient;
 type EntraTokenSource =
     dyn Fn(&[String]) -> Pending<'static, Result<EntraToken, TokenRefreshError>> + Send + Sync;
 
+// The options but for `new` (the token source's closure differs by mode) are written once in the core.
 acs_identity_core::entra_credential_options! {
     /// How a [`CommunicationTokenCredential`](super::CommunicationTokenCredential) gets ACS tokens from Entra ID,
     /// like the official `EntraCommunicationTokenCredentialOptions`: it asks `token_source` for an Entra ID token

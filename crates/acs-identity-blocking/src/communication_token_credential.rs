@@ -106,11 +106,7 @@ impl CommunicationTokenCredential {
 impl CommunicationTokenCredentialBuilder {
     /// The credential; with proactive refreshing, its thread is started (failing only if the OS refuses).
     pub fn build(self) -> Result<CommunicationTokenCredential, CredentialBuildError> {
-        let (refresher, state, clock) = self.settings.build(
-            self.source,
-            system_clock,
-            EntraCommunicationTokenCredentialOptions::into_refresher,
-        )?;
+        let (refresher, state, clock) = self.into_parts()?;
         let proactive = state.is_proactive();
         let credential =
             CommunicationTokenCredential::from_shared(Shared::new(Some(refresher), state, clock));

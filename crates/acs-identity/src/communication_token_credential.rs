@@ -120,11 +120,7 @@ impl CommunicationTokenCredentialBuilder {
     /// The credential. With proactive refreshing, its task starts now on the current tokio runtime, or
     /// with the first [`get_token`](CommunicationTokenCredential::get_token) when there is none.
     pub fn build(self) -> Result<CommunicationTokenCredential, CredentialBuildError> {
-        let (refresher, state, clock) = self.settings.build(
-            self.source,
-            system_clock,
-            EntraCommunicationTokenCredentialOptions::into_refresher,
-        )?;
+        let (refresher, state, clock) = self.into_parts()?;
         let shared = Shared::new(Some(refresher), state, clock);
         Ok(CommunicationTokenCredential::from_shared(shared))
     }

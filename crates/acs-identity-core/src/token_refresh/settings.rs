@@ -120,12 +120,13 @@ impl fmt::Debug for CredentialSettings {
 /// (its tokens come from a [`CredentialSource`] of `$refresher` and `$entra`) with its setters and `Debug`;
 /// and `system_clock`. `$sdk` is the frontend crate (for a doc example), `$background` where the background
 /// refreshes run (`"on one tokio task"`). The frontend adds `with_refresher`, `get_token` and the builder's
-/// `build`, which differ by mode.
+/// `build` (from the builder's private `into_parts`), which differ by mode.
 ///
 /// For the two frontend crates; hidden from the docs. The invoking module has `Shared`, the state a
 /// credential's clones and its background refresher share, with `new(Option<$refresher>, CredentialState,
 /// CredentialClock)`, `close()`, `is_closed()` and `state() -> &SharedCredentialState`, and
-/// `CommunicationTokenCredential` a private `from_shared(Shared) -> Self`.
+/// `CommunicationTokenCredential` a private `from_shared(Shared) -> Self`; `$entra` has
+/// `into_refresher(CredentialClock, Duration) -> Result<$refresher, CredentialBuildError>`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! communication_token_credential {
@@ -234,6 +235,17 @@ macro_rules! communication_token_credential {
             pub fn refresh_proactively(mut self, proactive: bool) -> Self {
                 self.settings.refresh_proactively(proactive);
                 self
+            }
+
+            /// What `build` starts from: the refresher, the starting state and the clock.
+            fn into_parts(
+                self,
+            ) -> ::core::result::Result<
+                ($refresher, $crate::CredentialState, $crate::CredentialClock),
+                $crate::CredentialBuildError,
+            > {
+                self.settings
+                    .build(self.source, system_clock, <$entra>::into_refresher)
             }
 
             /// Where the credential reads the time. Default: the system clock. For tests and simulations.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use acs_identity_core::{Error, NetworkOptions};
+use acs_identity_core::{ClientOptions, Error};
 
 /// `$timeout` on each phase of an exchange (connect, send, wait for the response, read its body) rather than as
 /// ureq's global timeout: with a global (or per-call) timeout set, ureq resolves the host on a new thread for
@@ -31,14 +31,15 @@ const MAX_BODY: u64 = 4 << 20;
 #[derive(Clone)]
 pub(crate) struct Transport {
     agent: ureq::Agent,
-    /// Why the [`NetworkOptions`] could not be applied, reported by every call (constructors are infallible).
+    /// Why the [`NetworkOptions`](crate::NetworkOptions) could not be applied, reported by every call (constructors are infallible).
     invalid: Option<Arc<str>>,
     /// The agent's own per-attempt timeout: a request gets a config of its own only when it needs a shorter one.
     attempt_timeout: Option<Duration>,
 }
 
 impl Transport {
-    pub(crate) fn new(attempt_timeout: Option<Duration>, network: &NetworkOptions) -> Self {
+    pub(crate) fn new(options: &ClientOptions) -> Self {
+        let (attempt_timeout, network) = (options.attempt_timeout, &options.network);
         warn_if_wire_dumps_are_on();
         let per_host = network.max_idle_connections_per_host.unwrap_or(32);
         let mut invalid = network.check().err();

@@ -38,23 +38,41 @@ impl<E> fmt::Debug for ClientCredential<E> {
     }
 }
 
-/// Expands the constructors of `$client` (`from_connection_string`, `new`, `with_access_key`,
-/// `with_token_source`) and its `Debug`, the same in both frontends; `$sdk` is the frontend crate, for the
-/// doc example.
+/// Expands `CommunicationIdentityClient` as each frontend has it but for its docs (`$doc`) and its calls: the
+/// struct and what it shares among its clones (`Inner`: the [`ClientConfig`](crate::ClientConfig), the
+/// credential, the transport), its constructors (`from_connection_string`, `new`, `with_access_key`,
+/// `with_token_source`) and `Debug`. `$sdk` is the frontend crate, for a doc example. The operations come
+/// from [`client_operations!`](crate::client_operations!), the send loop from the frontend.
 ///
-/// For the two frontend crates; hidden from the docs. The invoking crate has a `TokenSource` trait at its root,
-/// and `$client` these private methods:
-/// - `fn build(endpoint: Endpoint, credential: ClientCredential<Arc<dyn TokenSource>>, options: ClientOptions)
-///   -> Self`: the client;
-/// - `fn credential(&self) -> &ClientCredential<_>`: for `Debug`, with `endpoint()` and `api_version()` (from
-///   [`client_operations!`](crate::client_operations!)).
+/// For the two frontend crates; hidden from the docs. The invoking crate has, besides its `TokenSource` trait
+/// at its root, the pieces of a frontend that differ by mode: `transport::Transport` (`Clone`, with
+/// `new(&ClientOptions)`), `credential::TokenContext::new(Transport, Option<Duration>)` and
+/// `credential::TokenCache::new(Arc<dyn TokenSource>, TokenContext)`; and it sets the environment variable
+/// `ACS_IDENTITY_RUSTC_VERSION` at build time (for the `User-Agent`).
 #[doc(hidden)]
 #[macro_export]
-// `crate::TokenSource` is the invoking frontend's trait, on purpose.
+// `crate::` names the invoking frontend's own items, on purpose.
 #[allow(clippy::crate_in_macro_def)]
-macro_rules! client_constructors {
-    ($client:ident, $sdk:ident) => {
-        impl $client {
+macro_rules! communication_identity_client {
+    (
+        $(#[$doc:meta])*
+        pub struct CommunicationIdentityClient;
+        sdk: $sdk:ident $(,)?
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct CommunicationIdentityClient {
+            pub(crate) inner: ::std::sync::Arc<Inner>,
+        }
+
+        /// Everything a call needs, shared by the clones of a client.
+        pub(crate) struct Inner {
+            pub(crate) config: $crate::ClientConfig,
+            pub(crate) credential: $crate::ClientCredential<crate::credential::TokenCache>,
+            pub(crate) transport: crate::transport::Transport,
+        }
+
+        impl CommunicationIdentityClient {
             /// A client for the resource of a connection string (`endpoint=https://...;accesskey=...`), with
             /// the default [`ClientOptions`](crate::ClientOptions). The error never contains the access key.
             pub fn from_connection_string(
@@ -110,14 +128,42 @@ macro_rules! client_constructors {
                 let source: ::std::sync::Arc<dyn crate::TokenSource> = ::std::sync::Arc::new(source);
                 Self::build(endpoint, $crate::ClientCredential::Entra(source), options)
             }
+
+            /// The client: its transport, and the token cache of an Entra ID source.
+            fn build(
+                endpoint: $crate::frontend_api::Endpoint,
+                credential: $crate::ClientCredential<::std::sync::Arc<dyn crate::TokenSource>>,
+                options: $crate::ClientOptions,
+            ) -> Self {
+                let transport = crate::transport::Transport::new(&options);
+                let credential = credential.map(|source| {
+                    let context =
+                        crate::credential::TokenContext::new(transport.clone(), options.attempt_timeout);
+                    crate::credential::TokenCache::new(source, context)
+                });
+                let config = $crate::ClientConfig::new(
+                    endpoint,
+                    options,
+                    env!("CARGO_PKG_VERSION"),
+                    env!("ACS_IDENTITY_RUSTC_VERSION"),
+                );
+                let inner = Inner {
+                    config,
+                    credential,
+                    transport,
+                };
+                Self {
+                    inner: ::std::sync::Arc::new(inner),
+                }
+            }
         }
 
-        impl ::core::fmt::Debug for $client {
+        impl ::core::fmt::Debug for CommunicationIdentityClient {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.debug_struct(stringify!($client))
+                f.debug_struct("CommunicationIdentityClient")
                     .field("endpoint", self.endpoint())
                     .field("api_version", &self.api_version())
-                    .field("credential", self.credential())
+                    .field("credential", &self.inner.credential)
                     .finish_non_exhaustive()
             }
         }

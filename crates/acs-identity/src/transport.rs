@@ -3,7 +3,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use acs_identity_core::{Error, NetworkOptions};
+use acs_identity_core::{ClientOptions, Error, NetworkOptions};
 
 /// Responses larger than this are cut off as transport errors: ACS answers are a few kilobytes.
 const MAX_BODY: usize = 4 << 20;
@@ -40,9 +40,9 @@ struct Origin {
 }
 
 impl Transport {
-    pub(crate) fn new(network: &NetworkOptions) -> Self {
+    pub(crate) fn new(options: &ClientOptions) -> Self {
         Self {
-            client: build(network),
+            client: build(&options.network),
             origins: Arc::default(),
         }
     }

@@ -7,12 +7,12 @@ use acs_auth::{Endpoint, EntraToken};
 use acs_identity_core::{TokenExchange, TokenExchangeTarget, TokenRefreshError};
 use acs_identity_types::AccessToken;
 
-use super::refresher::{Pending, Refresh};
-use crate::CommunicationIdentityClient;
+use super::refresher::Refresh;
+use crate::{BoxFuture, CommunicationIdentityClient};
 
 /// The Entra ID token source: the user's async closure, given the scopes.
 type EntraTokenSource =
-    dyn Fn(&[String]) -> Pending<'static, Result<EntraToken, TokenRefreshError>> + Send + Sync;
+    dyn Fn(&[String]) -> BoxFuture<'static, Result<EntraToken, TokenRefreshError>> + Send + Sync;
 
 // The options but for `new` (the token source's closure differs by mode) are written once in the core.
 acs_identity_core::entra_credential_options! {
@@ -65,7 +65,7 @@ impl EntraCommunicationTokenCredentialOptions {
         Fut: Future<Output = Result<EntraToken, E>> + Send + 'static,
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let token_source = move |scopes: &[String]| -> Pending<'static, _> {
+        let token_source = move |scopes: &[String]| -> BoxFuture<'static, _> {
             let token = token_source(scopes);
             Box::pin(async move { token.await.map_err(TokenRefreshError::refresher) })
         };
@@ -99,7 +99,7 @@ impl EntraExchange {
 }
 
 impl Refresh for EntraExchange {
-    fn refresh(&self) -> Pending<'_, Result<AccessToken, TokenRefreshError>> {
+    fn refresh(&self) -> BoxFuture<'_, Result<AccessToken, TokenRefreshError>> {
         Box::pin(self.exchange())
     }
 }

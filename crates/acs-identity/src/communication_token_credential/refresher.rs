@@ -1,17 +1,15 @@
 //! Where a refreshing credential gets its tokens: the user's async closure, or the Entra ID exchange.
 
 use std::future::Future;
-use std::pin::Pin;
 
 use acs_identity_core::{IntoAccessToken, TokenRefreshError};
 use acs_identity_types::AccessToken;
 
-/// A boxed, `Send` future.
-pub(super) type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+use crate::BoxFuture;
 
 /// Obtains a new token; called by one caller at a time.
 pub(super) trait Refresh: Send + Sync + 'static {
-    fn refresh(&self) -> Pending<'_, Result<AccessToken, TokenRefreshError>>;
+    fn refresh(&self) -> BoxFuture<'_, Result<AccessToken, TokenRefreshError>>;
 }
 
 /// An async closure returning a JWT or an [`AccessToken`].
@@ -24,7 +22,7 @@ where
     T: IntoAccessToken,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    fn refresh(&self) -> Pending<'_, Result<AccessToken, TokenRefreshError>> {
+    fn refresh(&self) -> BoxFuture<'_, Result<AccessToken, TokenRefreshError>> {
         let token = (self.0)();
         Box::pin(async move { TokenRefreshError::from_refresher(token.await) })
     }

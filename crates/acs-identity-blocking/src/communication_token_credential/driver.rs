@@ -4,13 +4,10 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use acs_identity_core::{
-    CredentialState, Demand, Error, IntoAccessToken, Proactive, SharedCredentialState,
-    TokenRefreshError,
+    CredentialClock, CredentialState, Demand, Error, IntoAccessToken, Proactive,
+    SharedCredentialState, TokenRefreshError,
 };
 use acs_identity_types::AccessToken;
-
-/// What time it is.
-pub(super) use acs_identity_core::CredentialClock as Clock;
 
 /// Obtains a new token; called by one caller at a time.
 pub(super) trait Refresh: Send + Sync + 'static {
@@ -46,7 +43,7 @@ impl Shared {
     pub(super) fn new(
         refresher: Option<Arc<dyn Refresh>>,
         state: CredentialState,
-        clock: Clock,
+        clock: CredentialClock,
     ) -> Self {
         Self {
             refresher,

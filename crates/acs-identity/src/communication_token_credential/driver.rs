@@ -5,15 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use acs_identity_core::{
-    CredentialState, Demand, Error, Proactive, SharedCredentialState, TokenRefreshError,
+    CredentialClock, CredentialState, Demand, Error, Proactive, SharedCredentialState,
+    TokenRefreshError,
 };
 use acs_identity_types::AccessToken;
 use tokio::sync::{Notify, watch};
 
 use super::refresher::Refresh;
-
-/// What time it is.
-pub(super) use acs_identity_core::CredentialClock as Clock;
 
 /// The state every clone of a credential and its background task share.
 pub(super) struct Shared {
@@ -33,7 +31,7 @@ impl Shared {
     pub(super) fn new(
         refresher: Option<Arc<dyn Refresh>>,
         state: CredentialState,
-        clock: Clock,
+        clock: CredentialClock,
     ) -> Self {
         Self {
             refresher,
